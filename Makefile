@@ -1,0 +1,30 @@
+# The two commands of the README's Quick start, plus helpers. Everything sets itself up.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: test demo lint screenshots clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## make test: set up the venv, then ruff, mypy, import-linter and the whole pytest suite
+test: $(STAMP) lint
+	tests/run-with-keyring.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check calendar_app tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## make demo: set up the venv and open the app against the built-in sandbox Exchange
+demo: $(STAMP)
+	$(BIN)/calendar-app --demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

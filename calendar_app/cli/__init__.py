@@ -1,0 +1,45 @@
+"""`calendar-app` command line: the GUI by default, sub-commands for admins and scripts.
+
+Each sub-command lives in its own module with a `register(subparsers)` function. Errors the
+user can fix end as one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from calendar_app import __version__
+from calendar_app.cli import gui_command, paths_command
+from calendar_app.cli.errors import CliError
+
+COMMAND_MODULES = (gui_command, paths_command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="calendar-app",
+        description="A sales team's calendar in two-way, real-time sync with Microsoft Exchange. "
+        "Without a command, opens the calendar window.",
+    )
+    parser.add_argument("--version", action="version", version=f"calendar-app {__version__}")
+    gui_command.add_window_options(parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    parser.set_defaults(func=gui_command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as error:
+        print(f"calendar-app: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("calendar-app: interrupted", file=sys.stderr)
+        return 130

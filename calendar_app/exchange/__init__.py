@@ -1,0 +1,1 @@
+"""The only importer of exchangelib: account factory, item mapping, error translation."""

@@ -1,0 +1,1 @@
+"""The only importer of PySide6 (with app.py)."""

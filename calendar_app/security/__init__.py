@@ -1,0 +1,1 @@
+"""Trust and secrets: server certificates, keystores, pinned TLS, the OS keyring. No Qt."""

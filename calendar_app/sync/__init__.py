@@ -1,0 +1,1 @@
+"""The sync engine: pure Python over a RemoteCalendar protocol (no Qt, no exchangelib)."""
