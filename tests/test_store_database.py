@@ -207,3 +207,21 @@ def test_store_errors_are_one_readable_sentence(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         Database.open(path)
     assert "Traceback" not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_resolving_a_conflict_queues_the_fields_that_differ_from_exchange(db: Database) -> None:
+    repo, records, outbox = AppointmentRepository(db), SyncRecords(db), Outbox(db)
+    a = appointment()
+    repo.add(a)
+    op = outbox.ready()[0]
+    outbox.mark_sending(op.id)
+    outbox.complete(op.id)
+    exchange_version = a.with_changes(subject="Theirs", location="Their room")
+    # what the engine does on a same-field conflict: Exchange's version becomes the merge base
+    records.mark_synced(a.uuid, item_id="AAMk1", change_key="CK2", snapshot=exchange_version.to_dict())
+    records.record_conflict(a.uuid, "subject", a.subject, "Mine", "Theirs")
+    resolved = exchange_version.with_changes(subject="Mine")
+    assert repo.resolve_conflict(resolved) == ["subject"]
+    assert records.conflicts(a.uuid) == []
+    assert repo.get(a.uuid).sync_state == "pending"
+    assert [(o.operation, o.changed_fields) for o in outbox.ready()] == [("update", ("subject",))]

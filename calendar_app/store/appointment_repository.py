@@ -169,6 +169,29 @@ class AppointmentRepository:
             c.execute("UPDATE sync_status SET state = 'pending' WHERE uuid = ?", (uuid,))
             _enqueue(c, uuid, "cancel", [])
 
+    def resolve_conflict(self, resolved: Appointment) -> list[str]:
+        """The rep's answer to a conflict: `resolved` holds the value chosen for each field.
+
+        When the sync engine records a conflict it stores Exchange's version as the item's snapshot
+        (with Exchange's change key), so what must go out is exactly the fields where the
+        answer differs from Exchange's version. Returns those fields."""
+        with self._db.transaction() as c:
+            self._current(c, resolved.uuid)
+            row = c.execute("SELECT snapshot FROM sync_status WHERE uuid = ?", (resolved.uuid,)).fetchone()
+            exchange_version = Appointment.from_dict(json.loads(row[0])) if row and row[0] else None
+            fields = changed_fields(exchange_version, resolved) if exchange_version else list(SYNCED_FIELDS)
+            values = _row_values(resolved)
+            c.execute(
+                f"UPDATE appointments SET {', '.join(f'{k} = ?' for k in values)} WHERE uuid = ?",
+                (*values.values(), resolved.uuid),
+            )
+            c.execute("DELETE FROM conflicts WHERE uuid = ?", (resolved.uuid,))
+            c.execute("UPDATE sync_status SET state = ?, last_error = NULL WHERE uuid = ?",
+                      ("pending" if fields else "synced", resolved.uuid))
+            if fields:
+                _enqueue(c, resolved.uuid, "update", fields)
+            return fields
+
     def _current(self, c: sqlite3.Connection, uuid: str) -> Appointment:
         row = c.execute(f"SELECT {_COLUMNS} FROM appointments WHERE uuid = ? AND is_cancelled = 0",
                         (uuid,)).fetchone()
