@@ -7,6 +7,7 @@ python="$1"
 output="$2"
 here="$(cd "$(dirname "$0")" && pwd)"
 log="$(mktemp)"
+"$python" "$here/screenshot_data.py"
 /usr/bin/calendar-app >"$log" 2>&1 &
 app_pid=$!
 stop_app() {
