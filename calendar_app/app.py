@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 def run_gui(*, demo: bool = False) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from calendar_app.gui.app_icon import apply_desktop_identity
     from calendar_app.gui.main_window import MainWindow
 
     paths = AppPaths.for_current_user()
@@ -28,6 +29,7 @@ def run_gui(*, demo: bool = False) -> int:
     app.setApplicationName("calendar-app")
     app.setApplicationDisplayName("Calendar")
     app.setApplicationVersion(__version__)
+    apply_desktop_identity(app)
     try:
         loaded = load_settings(paths.settings_file)
         database = Database.open(paths.database_file)

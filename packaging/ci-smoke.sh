@@ -10,7 +10,8 @@
 set -euo pipefail
 project="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$project"
-python="${PYTHON:-$project/.venv/bin/python}"
+# The project venv (the one `make` uses; VENV as in the Makefile) runs the helper scripts.
+python="$(realpath -m "${VENV:-.venv}")/bin/python"
 artifacts="$(realpath -m "${CI_ARTIFACTS:-$project/ci-artifacts}")"
 mkdir -p "$artifacts"
 version="$("$python" -c 'import calendar_app; print(calendar_app.__version__)')"

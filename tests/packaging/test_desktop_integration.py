@@ -8,6 +8,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from calendar_app.gui.app_icon import DESKTOP_FILE_ID
 from tests.support.system import require_program
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -41,6 +42,7 @@ def test_the_metainfo_is_well_formed_and_names_the_desktop_file() -> None:
     component = ET.parse(METAINFO_FILE).getroot()  # noqa: S314 - our own file, not untrusted input
     assert component.tag == "component" and component.get("type") == "desktop-application"
     assert component.findtext("id") == APP_ID
+    assert DESKTOP_FILE_ID == APP_ID  # the running app names the same entry (Wayland app id)
     launchable = component.find("launchable")
     assert launchable is not None and launchable.text == DESKTOP_FILE.name
     assert component.findtext("provides/binary") == desktop_entry()["Exec"]
