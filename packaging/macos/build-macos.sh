@@ -6,8 +6,8 @@
 # hdiutil and codesign come with macOS. NOT TESTED here (only Linux was): written for the release
 # workflow's macos-latest runner. The app is ad-hoc signed only; distributing it outside a managed
 # fleet needs a Developer ID signature and notarisation (set CODESIGN_IDENTITY for the former).
-# User data lives in ~/Library/Application Support/calendar-app and the login Keychain, never in
-# the .app, so replacing the app (an upgrade) keeps it.
+# User data lives in ~/Library/Application Support/calendar-app, ~/Library/Logs/calendar-app and
+# the login Keychain, never in the .app, so replacing the app (an upgrade) keeps it.
 set -euo pipefail
 project="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$project"

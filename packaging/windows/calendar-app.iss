@@ -3,8 +3,8 @@
 ;   iscc /DAppVersion=0.1.0 /DBundleDir=..\..\build\bundle\calendar-app packaging\windows\calendar-app.iss
 ; packaging/windows/build-windows.ps1 runs PyInstaller and then this. NOT TESTED here: written for the
 ; release workflow's windows-latest runner (see packaging/README.md for what was tested where).
-; User data never lives in the install folder: settings in %APPDATA%\calendar-app, the calendar
-; database and the log in %LOCALAPPDATA%\calendar-app, passwords in the Windows Credential Locker.
+; User data never lives in the install folder: settings, the calendar database and the log are in
+; %LOCALAPPDATA%\calendar-app (platformdirs), passwords in the Windows Credential Locker.
 ; An upgrade replaces the program files only; uninstalling leaves user data alone.
 
 #ifndef AppVersion
