@@ -43,6 +43,12 @@ echo "ci-smoke: installing $(basename "$deb") ($(du -m "$deb" | cut -f1) MB) wit
 apt-get install -y -qq "$deb" >/dev/null
 [[ "$(readlink -f /usr/bin/calendar-app)" == /opt/calendar-app/calendar-app ]] ||
     { echo "ci-smoke: FAIL: /usr/bin/calendar-app does not point into /opt/calendar-app" >&2; exit 1; }
+desktop-file-validate /usr/share/applications/com.example.CalendarApp.desktop
+appstreamcli validate --no-net /usr/share/metainfo/com.example.CalendarApp.metainfo.xml >/dev/null
+for icon in /usr/share/icons/hicolor/48x48/apps/calendar-app.png /usr/share/icons/hicolor/scalable/apps/calendar-app.svg; do
+    [[ -s "$icon" ]] || { echo "ci-smoke: FAIL: the icon $icon is not installed" >&2; exit 1; }
+done
+echo "ci-smoke: installed to /opt/calendar-app; /usr/bin/calendar-app, menu entry, metainfo and icons in place"
 
 printed="$(/usr/bin/calendar-app --version)"
 [[ "$printed" == "calendar-app $version" ]] ||
