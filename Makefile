@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: test demo lint screenshots clean
+.PHONY: test demo lint screenshots clean package
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +18,22 @@ test: $(STAMP) lint
 	tests/run-with-keyring.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check calendar_app tests
+	$(BIN)/ruff check calendar_app tests packaging
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 ## make demo: set up the venv and open the app against the built-in sandbox Exchange
 demo: $(STAMP)
 	$(BIN)/calendar-app --demo
+
+## make package: build the Linux bundle (build/bundle/) and .deb (dist/); see packaging/README.md
+PACKAGE_STAMP = $(VENV)/.package-installed
+$(PACKAGE_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	PYTHON=$(BIN)/python packaging/build-linux.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 def run_gui(*, demo: bool = False) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from calendar_app.gui.app_icon import apply_desktop_identity
     from calendar_app.gui.main_window import MainWindow
 
     paths = AppPaths.for_current_user()
@@ -28,6 +29,7 @@ def run_gui(*, demo: bool = False) -> int:
     app.setApplicationName("calendar-app")
     app.setApplicationDisplayName("Calendar")
     app.setApplicationVersion(__version__)
+    apply_desktop_identity(app)
     try:
         loaded = load_settings(paths.settings_file)
         database = Database.open(paths.database_file)
@@ -45,3 +47,43 @@ def _notices(settings_problem: str | None, demo: bool) -> list[str]:
         notices.append("Demo mode: the built-in sandbox Exchange is not part of this version yet; "
                        "the calendar works locally.")
     return notices
+
+
+def run_self_test() -> int:
+    """`calendar-app --self-test`: one line per check on stdout, 0 only if every check passed."""
+    import importlib
+
+    from calendar_app.gui.self_test_window import show_test_window
+    from calendar_app.security.tls_self_test import loopback_handshake
+    from calendar_app.services.self_test import (
+        SelfTestCheck,
+        check_database_in_temp_folder,
+        check_keyring_backend,
+        run_checks,
+    )
+
+    def exchangelib_time_zone() -> str:
+        # Loaded by name: the "exchangelib only in exchange" contract forbids even an indirect
+        # import chain app -> exchange -> exchangelib (PyInstaller ships the module via the spec's
+        # collect_submodules("calendar_app")).
+        probe = importlib.import_module("calendar_app.exchange.self_test_probe")
+        return str(probe.map_time_zone())
+
+    def tls_handshake() -> str:
+        result = loopback_handshake()
+        return (f"{result.tls_version} handshake on 127.0.0.1:{result.port} with a throw-away certificate "
+                f"({result.cipher}, {result.openssl_version}); a stranger's certificate is refused")
+
+    checks = [
+        SelfTestCheck("qt-window", show_test_window),
+        SelfTestCheck("tls", tls_handshake),
+        SelfTestCheck("exchangelib", exchangelib_time_zone),
+        SelfTestCheck("keyring", check_keyring_backend),
+        SelfTestCheck("database", check_database_in_temp_folder),
+    ]
+    outcomes = run_checks(checks, lambda outcome: print(outcome.line(), flush=True))
+    failed = [outcome.name for outcome in outcomes if not outcome.passed]
+    if failed:
+        print(f"calendar-app: self-test failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from calendar_app import __version__
 from calendar_app.cli import gui_command, paths_command
 from calendar_app.cli.errors import CliError
+from calendar_app.cli.self_test_command import add_self_test_option
 
 COMMAND_MODULES = (gui_command, paths_command)
 
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the calendar window.",
     )
     parser.add_argument("--version", action="version", version=f"calendar-app {__version__}")
+    add_self_test_option(parser)
     gui_command.add_window_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in COMMAND_MODULES:
