@@ -51,8 +51,7 @@ def _notices(settings_problem: str | None, demo: bool) -> list[str]:
 
 def run_self_test() -> int:
     """`calendar-app --self-test`: one line per check on stdout, 0 only if every check passed."""
-    import importlib
-
+    from calendar_app.exchange.self_test_probe import map_time_zone
     from calendar_app.gui.self_test_window import show_test_window
     from calendar_app.security.tls_self_test import loopback_handshake
     from calendar_app.services.self_test import (
@@ -63,11 +62,7 @@ def run_self_test() -> int:
     )
 
     def exchangelib_time_zone() -> str:
-        # Loaded by name: the "exchangelib only in exchange" contract forbids even an indirect
-        # import chain app -> exchange -> exchangelib (PyInstaller ships the module via the spec's
-        # collect_submodules("calendar_app")).
-        probe = importlib.import_module("calendar_app.exchange.self_test_probe")
-        return str(probe.map_time_zone())
+        return str(map_time_zone())
 
     def tls_handshake() -> str:
         result = loopback_handshake()
