@@ -88,9 +88,9 @@ def test_another_server_for_the_same_host_is_refused_despite_the_environment(
 
 def test_a_trusted_certificate_for_another_host_name_is_refused(tmp_path: Path) -> None:
     leaf = issue("exchange.contoso.test", dns_names=("exchange.contoso.test",), ip_addresses=())
-    with https_server(tmp_path, leaf, [], b"wrong-host") as server, pinned_session(leaf.certificate) as session:
-        with pytest.raises(PinnedTlsError, match="presents the trusted certificate") as caught:
-            session.get(server.url, timeout=10)
+    with (https_server(tmp_path, leaf, [], b"wrong-host") as server, pinned_session(leaf.certificate) as session,
+          pytest.raises(PinnedTlsError, match="presents the trusted certificate") as caught):
+        session.get(server.url, timeout=10)
     assert not isinstance(caught.value, CertificateChangedError)
     assert "127.0.0.1" in str(caught.value)
 

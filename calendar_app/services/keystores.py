@@ -1,0 +1,97 @@
+"""Use cases for the wizard's "Keystore" page and `calendar-app keystore`: build a truststore
+from certificate files, look inside a keystore, upload one into the security profile, and hand
+the trusted certificates to the Exchange connection."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from calendar_app.security.certificate_details import sha256_fingerprint
+from calendar_app.security.certificate_files import read_certificate_file
+from calendar_app.security.keystore import (
+    Keystore,
+    KeystoreError,
+    KeystoreType,
+    TrustedCertificate,
+    create_truststore,
+    normalise_alias,
+)
+from calendar_app.security.secret_store import SecretStore
+from calendar_app.security.security_profile import (
+    InstalledKeystore,
+    install_keystore,
+    load_installed_keystore,
+    read_keystore_file,
+)
+from calendar_app.store.app_paths import AppPaths
+
+
+@dataclass(frozen=True)
+class PlannedTruststore:
+    entries: tuple[TrustedCertificate, ...]
+    notes: tuple[str, ...]  # e.g. a duplicate certificate that was skipped
+
+
+def plan_truststore(certificate_files: Sequence[Path], alias: str) -> PlannedTruststore:
+    """Read every file; the first certificate gets `alias`, further ones `alias-2`, `alias-3`, …"""
+    base = normalise_alias(alias)
+    certificates: list[x509.Certificate] = []
+    notes: list[str] = []
+    if base != alias.strip():
+        notes.append(f"Alias {alias.strip()!r} is stored as {base!r} (Java keystores ignore case in aliases).")
+    for path in certificate_files:
+        for certificate in read_certificate_file(path):
+            if certificate in certificates:
+                notes.append(f"{path}: skipped a certificate already added (SHA-256 "
+                             f"{sha256_fingerprint(certificate)}).")
+                continue
+            certificates.append(certificate)
+    if not certificates:
+        raise KeystoreError("No certificate to put in the keystore.")
+    entries = tuple(TrustedCertificate(base if index == 0 else f"{base}-{index + 1}", certificate)
+                    for index, certificate in enumerate(certificates))
+    return PlannedTruststore(entries, tuple(notes))
+
+
+def write_truststore(plan: PlannedTruststore, password: str, out: Path,
+                     store_type: KeystoreType = KeystoreType.PKCS12) -> Path:
+    """Write a new keystore file (never over an existing one). Raises KeystoreError or OSError."""
+    data = create_truststore(plan.entries, password, store_type)
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as error:
+        raise KeystoreError(f"{out} already exists; nothing was changed. Choose another --out file or remove "
+                            "the old one first.") from error
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            out.unlink()
+        raise
+    return out
+
+
+def open_keystore(path: Path, password: str) -> Keystore:
+    """Raises KeystoreError (WrongKeystorePasswordError for a wrong password)."""
+    return read_keystore_file(path, password)
+
+
+def upload_keystore(path: Path, password: str, *, paths: AppPaths | None = None,
+                    secret_store: SecretStore | None = None) -> InstalledKeystore:
+    """The security profile upload: validate, copy (0600) into the app data folder, password to the keyring."""
+    folder = (paths or AppPaths.for_current_user()).keystore_dir
+    return install_keystore(path, password, folder, secret_store or SecretStore())
+
+
+def trusted_certificates_for_exchange(*, paths: AppPaths | None = None,
+                                      secret_store: SecretStore | None = None) -> tuple[x509.Certificate, ...]:
+    """What the pinned transport trusts: the uploaded keystore's trusted-certificate entries."""
+    folder = (paths or AppPaths.for_current_user()).keystore_dir
+    return load_installed_keystore(folder, secret_store or SecretStore()).trusted_certificates
