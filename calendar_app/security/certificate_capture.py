@@ -43,6 +43,10 @@ class NotTlsError(CaptureError):
     pass
 
 
+class OutdatedTlsError(CaptureError):
+    pass
+
+
 @dataclass(frozen=True)
 class CapturedChain:
     endpoint: EwsEndpoint
@@ -141,11 +145,11 @@ def _handshake(connection: SSL.Connection, sock: socket.socket, endpoint: EwsEnd
                               "seem to speak TLS (HTTPS) on this port. Check the port and the URL.") from error
         except SSL.Error as error:
             reason = _openssl_reason(error)
-            if "version" in reason or "protocol" in reason:
-                raise NotTlsError(f"{endpoint.address} does not speak TLS 1.2 or newer ({reason}). Check that the "
-                                  "URL's port is the server's HTTPS port.") from error
-            raise NotTlsError(f"TLS handshake with {endpoint.address} failed: {reason}. Check that the URL's port "
-                              "is the server's HTTPS port.") from error
+            if any(sign in reason for sign in ("alert protocol version", "unsupported protocol")):
+                raise OutdatedTlsError(f"{endpoint.address} only offers TLS older than 1.2 ({reason}). The app "
+                                       "requires TLS 1.2 or newer: ask the Exchange admin to enable it.") from error
+            raise NotTlsError(f"TLS handshake with {endpoint.address} failed ({reason}): the port does not seem to "
+                              "speak HTTPS. Check that the URL's port is the server's HTTPS port.") from error
         else:
             return
 

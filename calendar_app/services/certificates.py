@@ -3,6 +3,7 @@ chain a server presents, judge it, save it like "Copy to File", open certificate
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from calendar_app.security.certificate_files import (
 )
 from calendar_app.security.chain_assessment import ChainAssessment, assess_chain
 from calendar_app.security.ews_url import parse_ews_url
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,11 @@ def fetch_server_certificates(url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS
     """Raises InvalidEwsUrlError or CaptureError, each with a message for the admin."""
     endpoint = parse_ews_url(url)
     captured = capture_chain(endpoint, timeout)
-    return ServerCertificates(captured, assess_chain(captured.certificates, endpoint.host))
+    assessment = assess_chain(captured.certificates, endpoint.host)
+    log.info("captured %d certificate(s) from %s (%s); server certificate SHA-256 %s; host matches: %s; "
+             "trusted by the system: %s", len(captured.certificates), endpoint.address, captured.tls_version,
+             assessment.certificates[0].sha256, assessment.matches_host, assessment.trusted_by_system)
+    return ServerCertificates(captured, assessment)
 
 
 def save_certificates(certificates: Sequence[x509.Certificate], path: Path, *, der: bool = False,

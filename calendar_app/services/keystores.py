@@ -5,6 +5,7 @@ the trusted certificates to the Exchange connection."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from calendar_app.security.security_profile import (
     read_keystore_file,
 )
 from calendar_app.store.app_paths import AppPaths
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ def write_truststore(plan: PlannedTruststore, password: str, out: Path,
         with contextlib.suppress(OSError):
             out.unlink()
         raise
+    log.info("wrote %s keystore %s with aliases %s", store_type.name, out, ", ".join(e.alias for e in plan.entries))
     return out
 
 
@@ -87,7 +91,13 @@ def upload_keystore(path: Path, password: str, *, paths: AppPaths | None = None,
                     secret_store: SecretStore | None = None) -> InstalledKeystore:
     """The security profile upload: validate, copy (0600) into the app data folder, password to the keyring."""
     folder = (paths or AppPaths.for_current_user()).keystore_dir
-    return install_keystore(path, password, folder, secret_store or SecretStore())
+    installed = install_keystore(path, password, folder, secret_store or SecretStore())
+    log.info("security profile: installed %s from %s (%d trusted certificate(s): %s)", installed.path, path,
+             len(installed.keystore.trusted_certificates),
+             ", ".join(sha256_fingerprint(c) for c in installed.keystore.trusted_certificates))
+    for warning in installed.warnings:
+        log.warning("security profile: %s", warning)
+    return installed
 
 
 def trusted_certificates_for_exchange(*, paths: AppPaths | None = None,

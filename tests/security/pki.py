@@ -111,7 +111,8 @@ class RunningServer:
 
 
 @contextmanager
-def openssl_server(openssl: str, folder: Path, leaf: Issued, chain: list[Issued]) -> Iterator[RunningServer]:
+def openssl_server(openssl: str, folder: Path, leaf: Issued, chain: list[Issued],
+                   extra_args: tuple[str, ...] = ()) -> Iterator[RunningServer]:
     """`openssl s_server` presenting `leaf` and then `chain` (via -cert_chain)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "leaf.pem").write_bytes(leaf.pem)
@@ -121,6 +122,7 @@ def openssl_server(openssl: str, folder: Path, leaf: Issued, chain: list[Issued]
                "-cert", str(folder / "leaf.pem"), "-key", str(folder / "leaf.key")]
     if chain:
         command += ["-cert_chain", str(folder / "chain.pem")]
+    command += extra_args
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                text=True)
     drain: threading.Thread | None = None
