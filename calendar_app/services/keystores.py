@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,22 +44,30 @@ class PlannedTruststore:
 
 def plan_truststore(certificate_files: Sequence[Path], alias: str) -> PlannedTruststore:
     """Read every file; the first certificate gets `alias`, further ones `alias-2`, `alias-3`, …"""
+    sources = [(str(path), certificate) for path in certificate_files for certificate in read_certificate_file(path)]
+    return _plan(sources, alias)
+
+
+def plan_truststore_from_certificates(certificates: Sequence[x509.Certificate], alias: str) -> PlannedTruststore:
+    """The same from certificates in hand (e.g. the chain the wizard just captured)."""
+    return _plan([("captured chain", c) for c in certificates], alias)
+
+
+def _plan(sources: Sequence[tuple[str, x509.Certificate]], alias: str) -> PlannedTruststore:
     base = normalise_alias(alias)
-    certificates: list[x509.Certificate] = []
     notes: list[str] = []
     if base != alias.strip():
         notes.append(f"Alias {alias.strip()!r} is stored as {base!r} (Java keystores ignore case in aliases).")
-    for path in certificate_files:
-        for certificate in read_certificate_file(path):
-            if certificate in certificates:
-                notes.append(f"{path}: skipped a certificate already added (SHA-256 "
-                             f"{sha256_fingerprint(certificate)}).")
-                continue
-            certificates.append(certificate)
-    if not certificates:
+    unique: list[x509.Certificate] = []
+    for source, certificate in sources:
+        if certificate in unique:
+            notes.append(f"{source}: skipped a certificate already added (SHA-256 {sha256_fingerprint(certificate)}).")
+            continue
+        unique.append(certificate)
+    if not unique:
         raise KeystoreError("No certificate to put in the keystore.")
     entries = tuple(TrustedCertificate(base if index == 0 else f"{base}-{index + 1}", certificate)
-                    for index, certificate in enumerate(certificates))
+                    for index, certificate in enumerate(unique))
     return PlannedTruststore(entries, tuple(notes))
 
 
@@ -98,6 +107,15 @@ def upload_keystore(path: Path, password: str, *, paths: AppPaths | None = None,
     for warning in installed.warnings:
         log.warning("security profile: %s", warning)
     return installed
+
+
+def install_new_truststore(plan: PlannedTruststore, password: str,
+                           store_type: KeystoreType = KeystoreType.PKCS12, *, paths: AppPaths | None = None,
+                           secret_store: SecretStore | None = None) -> InstalledKeystore:
+    """The wizard's path: build the truststore and make it the security profile in one step."""
+    with tempfile.TemporaryDirectory(prefix="calendar-app-keystore-") as folder:
+        built = write_truststore(plan, password, Path(folder) / f"new{store_type.suffix}", store_type)
+        return upload_keystore(built, password, paths=paths, secret_store=secret_store)
 
 
 def trusted_certificates_for_exchange(*, paths: AppPaths | None = None,

@@ -51,12 +51,15 @@ def keytool_stores(keytool: str, pki: Pki, tmp_path_factory: pytest.TempPathFact
     leaf = folder / "server.cer"
     leaf.write_bytes(pki.leaf.pem)
     stores = {"pkcs12": folder / "default.jks", "jks": folder / "real.jks",
-              "key-only": folder / "key-only.p12", "mixed": folder / "mixed.p12"}
+              "key-only": folder / "key-only.p12", "mixed": folder / "mixed.p12", "key-only-jks": folder / "key.jks"}
     keytool_import(keytool, stores["pkcs12"], leaf, "exchange")  # the documented command: .jks, PKCS#12 inside
     keytool_import(keytool, stores["jks"], leaf, "exchange", "-storetype", "JKS")
     keytool_run(keytool, "-genkeypair", "-alias", "mykey", "-keyalg", "EC", "-groupname", "secp256r1",
                 "-dname", "CN=crm-server", "-validity", "30", "-keystore", str(stores["key-only"]),
                 "-storepass", PASSWORD)
+    keytool_run(keytool, "-genkeypair", "-alias", "mykey", "-keyalg", "EC", "-groupname", "secp256r1",
+                "-dname", "CN=crm-server", "-validity", "30", "-keystore", str(stores["key-only-jks"]),
+                "-storepass", PASSWORD, "-storetype", "JKS")
     shutil.copy(stores["key-only"], stores["mixed"])
     keytool_import(keytool, stores["mixed"], leaf, "exchange")
     return stores
@@ -110,8 +113,11 @@ def test_private_key_entries_are_listed_but_never_trusted(keytool_stores: dict[s
     assert warnings == ["'mykey' is a PrivateKeyEntry: listed, but not used to trust servers."]
 
 
-def test_a_keystore_with_zero_trusted_entries_is_refused_for_trust(keytool_stores: dict[str, Path]) -> None:
-    keystore = read_keystore_file(keytool_stores["key-only"], PASSWORD)
+@pytest.mark.parametrize("name", ["key-only", "key-only-jks"])
+def test_a_keystore_with_zero_trusted_entries_is_refused_for_trust(keytool_stores: dict[str, Path],
+                                                                   name: str) -> None:
+    keystore = read_keystore_file(keytool_stores[name], PASSWORD)
+    assert [e.alias for e in keystore.entries] == ["mykey"]
     assert [e.kind for e in keystore.entries] == [EntryKind.PRIVATE_KEY]
     with pytest.raises(KeystoreError, match="holds no trusted certificate"):
         validate_for_trust(keystore)

@@ -19,7 +19,12 @@ from calendar_app.cli import main
 from calendar_app.security.keystore import KeystoreError, KeystoreType, TrustedCertificate, create_truststore
 from calendar_app.security.secret_store import KEYSTORE_PASSWORD, SecretStore, SecretStoreUnavailableError
 from calendar_app.security.security_profile import installed_keystore_path
-from calendar_app.services.keystores import trusted_certificates_for_exchange, upload_keystore
+from calendar_app.services.keystores import (
+    install_new_truststore,
+    plan_truststore_from_certificates,
+    trusted_certificates_for_exchange,
+    upload_keystore,
+)
 from calendar_app.store.app_paths import AppPaths
 from tests.security.pki import Pki, issue
 from tests.support.system import require
@@ -103,3 +108,19 @@ def test_keystore_upload_command(app_paths: AppPaths, pki: Pki, tmp_path: Path,
     assert f"as {app_paths.keystore_dir / 'truststore.p12'}" in out and "1 trusted certificate" in out
     assert secrets.get(KEYSTORE_PASSWORD) == PASSWORD
     secrets.delete(KEYSTORE_PASSWORD)
+
+
+def test_the_wizard_path_builds_and_installs_from_a_captured_chain(app_paths: AppPaths, pki: Pki) -> None:
+    secrets = real_secret_store()
+    plan = plan_truststore_from_certificates([pki.leaf.certificate, pki.intermediate.certificate,
+                                              pki.leaf.certificate], "Exchange")
+    assert [e.alias for e in plan.entries] == ["exchange", "exchange-2"]
+    assert any("skipped a certificate already added" in note for note in plan.notes)
+    installed = install_new_truststore(plan, PASSWORD, KeystoreType.JKS, paths=app_paths, secret_store=secrets)
+    assert installed.path == app_paths.keystore_dir / "truststore.jks"
+    assert installed.path.stat().st_mode & 0o777 == 0o600
+    assert trusted_certificates_for_exchange(paths=app_paths, secret_store=secrets) == (
+        pki.leaf.certificate, pki.intermediate.certificate)
+    secrets.delete(KEYSTORE_PASSWORD)
+    with pytest.raises(KeystoreError, match="password is missing from the system keyring"):
+        trusted_certificates_for_exchange(paths=app_paths, secret_store=secrets)
