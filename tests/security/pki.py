@@ -109,6 +109,11 @@ class RunningServer:
     def url(self) -> str:
         return f"https://{self.host}:{self.port}/EWS/Exchange.asmx"
 
+    @property
+    def url_by_name(self) -> str:
+        """The same server by its DNS name (localhost is in /etc/hosts: no network involved)."""
+        return f"https://localhost:{self.port}/EWS/Exchange.asmx"
+
 
 @contextmanager
 def openssl_server(openssl: str, folder: Path, leaf: Issued, chain: list[Issued],

@@ -58,17 +58,17 @@ def test_the_environment_bundle_really_trusts_the_other_server(other_server: Run
                                                                 other_ca_bundle: Path) -> None:
     """Control: without the pinned adapter, REQUESTS_CA_BUNDLE makes requests trust the intruder."""
     with requests.Session() as session:
-        assert session.get(other_server.url, timeout=10).content == b"intruder"
+        assert session.get(other_server.url_by_name, timeout=10).content == b"intruder"
 
 
 def test_pinned_leaf_accepts_the_pinned_server(pki: Pki, pinned_server: RunningServer) -> None:
     with pinned_session(pki.leaf.certificate) as session:
-        assert session.get(pinned_server.url, timeout=10).content == b"pinned-ok"
+        assert session.get(pinned_server.url_by_name, timeout=10).content == b"pinned-ok"
 
 
 def test_pinned_root_accepts_a_chain_it_issued(pki: Pki, pinned_server: RunningServer) -> None:
     with pinned_session(pki.root.certificate) as session:
-        assert session.get(pinned_server.url, timeout=10).content == b"pinned-ok"
+        assert session.get(pinned_server.url_by_name, timeout=10).content == b"pinned-ok"
 
 
 @pytest.mark.parametrize("session_verify", [True, False])
@@ -77,7 +77,7 @@ def test_another_server_for_the_same_host_is_refused_despite_the_environment(
     with pinned_session(pki.leaf.certificate) as session:
         session.verify = session_verify  # neither True+env bundle nor False may weaken the pin
         with pytest.raises(CertificateChangedError) as caught:
-            session.get(other_server.url, timeout=10)
+            session.get(other_server.url_by_name, timeout=10)
     error = caught.value
     assert error.pinned_fingerprints == (sha256_fingerprint(pki.leaf.certificate),)
     assert error.presented_fingerprint == sha256_fingerprint(other_pki.leaf.certificate)
@@ -103,9 +103,9 @@ def test_the_pinned_context_cannot_be_widened_or_switched_off(pki: Pki, other_ca
     with pytest.raises(TrustSettingRefusedError):
         context.load_default_certs()
     with pytest.raises(TrustSettingRefusedError):
-        context.check_hostname = False
+        context.check_hostname = False  # must be refused
     with pytest.raises(TrustSettingRefusedError):
-        context.verify_mode = ssl.CERT_NONE
+        context.verify_mode = ssl.CERT_NONE  # must be refused
     assert context.cert_store_stats()["x509"] == 1  # still only the pinned certificate
 
 
@@ -120,4 +120,4 @@ def test_a_bound_adapter_class_for_libraries_that_build_adapters(pki: Pki, pinne
     adapter_class = pinned_adapter_class([pki.leaf.certificate])
     with requests.Session() as session:
         session.mount("https://", adapter_class(pool_connections=2, pool_maxsize=2))
-        assert session.get(pinned_server.url, timeout=10).content == b"pinned-ok"
+        assert session.get(pinned_server.url_by_name, timeout=10).content == b"pinned-ok"
