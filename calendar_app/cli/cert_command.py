@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calendar_app.cli.errors import CliError
-from calendar_app.security.certificate_capture import DEFAULT_TIMEOUT_SECONDS, CaptureError
-from calendar_app.security.certificate_details import CertificateDetails
-from calendar_app.security.certificate_files import CertificateFileError
-from calendar_app.security.ews_url import InvalidEwsUrlError
-from calendar_app.services.certificates import fetch_server_certificates, open_certificate_file, save_certificates
+
+if TYPE_CHECKING:
+    from calendar_app.security.certificate_details import CertificateDetails
+
+# The TLS and keystore libraries load only when a certificate command runs, so that the window
+# and the other commands start without them. Must equal certificate_capture.DEFAULT_TIMEOUT_SECONDS.
+DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
 def register(subparsers: Any) -> None:
@@ -37,6 +39,11 @@ def register(subparsers: Any) -> None:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    from calendar_app.security.certificate_capture import CaptureError
+    from calendar_app.security.certificate_files import CertificateFileError
+    from calendar_app.security.ews_url import InvalidEwsUrlError
+    from calendar_app.services.certificates import fetch_server_certificates, save_certificates
+
     if args.timeout <= 0:
         raise CliError("--timeout must be a positive number of seconds")
     try:
@@ -68,6 +75,9 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from calendar_app.security.certificate_files import CertificateFileError
+    from calendar_app.services.certificates import open_certificate_file
+
     try:
         details = open_certificate_file(args.file)
     except CertificateFileError as error:

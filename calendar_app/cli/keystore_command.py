@@ -10,11 +10,10 @@ from typing import Any
 
 from calendar_app.cli.errors import CliError
 from calendar_app.logging_setup import register_secret
-from calendar_app.security.certificate_details import describe_certificate
-from calendar_app.security.certificate_files import CertificateFileError
-from calendar_app.security.keystore import KeystoreError, KeystoreType, check_new_password
-from calendar_app.security.secret_store import SecretStoreError
-from calendar_app.services.keystores import open_keystore, plan_truststore, upload_keystore, write_truststore
+
+# The keystore libraries load only when a keystore command runs (see cert_command).
+# Must equal the values of security.keystore.KeystoreType.
+STORE_TYPES = ("pkcs12", "jks")
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +25,7 @@ def register(subparsers: Any) -> None:
                         help="certificate file (PEM/.cer, DER, bundle or .p7b); repeat for more")
     create.add_argument("--alias", required=True, metavar="NAME", help="the entry's name, e.g. exchange-server")
     create.add_argument("--out", type=Path, required=True, metavar="FILE", help="the keystore to write (new file)")
-    create.add_argument("--storetype", choices=[t.value for t in KeystoreType], default=KeystoreType.PKCS12.value,
+    create.add_argument("--storetype", choices=STORE_TYPES, default=STORE_TYPES[0],
                         help="pkcs12 (keytool's default since Java 9) or jks")
     create.add_argument("--password-stdin", action="store_true",
                         help="read the password from the first line of standard input (not asked twice)")
@@ -45,6 +44,11 @@ def register(subparsers: Any) -> None:
 
 
 def run_create(args: argparse.Namespace) -> int:
+    from calendar_app.security.certificate_details import describe_certificate
+    from calendar_app.security.certificate_files import CertificateFileError
+    from calendar_app.security.keystore import KeystoreError, KeystoreType, check_new_password
+    from calendar_app.services.keystores import plan_truststore, write_truststore
+
     try:
         plan = plan_truststore(args.cert, args.alias)
     except (CertificateFileError, KeystoreError) as error:
@@ -81,6 +85,9 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from calendar_app.security.keystore import KeystoreError
+    from calendar_app.services.keystores import open_keystore
+
     password = read_password(args.password_stdin, "Enter keystore password:  ", confirm=False)
     try:
         keystore = open_keystore(args.file, password)
@@ -97,6 +104,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_upload(args: argparse.Namespace) -> int:
+    from calendar_app.security.keystore import KeystoreError
+    from calendar_app.security.secret_store import SecretStoreError
+    from calendar_app.services.keystores import upload_keystore
+
     password = read_password(args.password_stdin, "Enter keystore password:  ", confirm=False)
     try:
         installed = upload_keystore(args.file, password)

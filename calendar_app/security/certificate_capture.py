@@ -113,7 +113,9 @@ def _connect(endpoint: EwsEndpoint, timeout: float) -> socket.socket:
             last_error = error
             continue
         return sock
-    assert last_error is not None
+    if last_error is None:
+        raise UnknownHostError(f"Unknown host {endpoint.host!r}: the name resolves to no address. Check the "
+                               "server name.")
     if isinstance(last_error, TimeoutError):
         raise CaptureTimeoutError(f"No answer from {endpoint.address} within {timeout:g} s. Check the server "
                                   "name and port, and whether a firewall or VPN blocks it.") from last_error

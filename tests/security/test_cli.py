@@ -231,3 +231,12 @@ def test_cli_as_a_process_builds_and_lists_a_keystore(leaf_file: Path, pki: Pki,
                              capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode == 2
     assert len(refused.stderr.strip().splitlines()) == 1 and "plain http://" in refused.stderr
+
+
+def test_cli_constants_match_the_library() -> None:
+    """The CLI repeats two constants so that it can start without the TLS and keystore libraries."""
+    from calendar_app.cli import cert_command, keystore_command
+    from calendar_app.security.certificate_capture import DEFAULT_TIMEOUT_SECONDS
+
+    assert cert_command.DEFAULT_TIMEOUT_SECONDS == DEFAULT_TIMEOUT_SECONDS
+    assert keystore_command.STORE_TYPES == tuple(t.value for t in KeystoreType)
