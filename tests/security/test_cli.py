@@ -239,4 +239,4 @@ def test_cli_constants_match_the_library() -> None:
     from calendar_app.security.certificate_capture import DEFAULT_TIMEOUT_SECONDS
 
     assert cert_command.DEFAULT_TIMEOUT_SECONDS == DEFAULT_TIMEOUT_SECONDS
-    assert keystore_command.STORE_TYPES == tuple(t.value for t in KeystoreType)
+    assert tuple(t.value for t in KeystoreType) == keystore_command.STORE_TYPES
