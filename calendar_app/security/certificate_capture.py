@@ -12,8 +12,11 @@ import errno
 import ipaddress
 import select
 import socket
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from OpenSSL import SSL
@@ -96,12 +99,34 @@ def _is_ip_address(host: str) -> bool:
     return True
 
 
+_AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
+
+
+def _resolve(endpoint: EwsEndpoint, timeout: float) -> Sequence[_AddressInfo]:
+    """getaddrinfo cannot be interrupted, so it runs on a helper thread we stop waiting for."""
+    outcome: list[Sequence[_AddressInfo] | socket.gaierror] = []
+
+    def lookup() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM))
+        except socket.gaierror as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=lookup, name="capture-dns", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise CaptureTimeoutError(f"Looking up {endpoint.host!r} took longer than {timeout:g} s. Check your "
+                                  "network/VPN and DNS.")
+    result = outcome[0]
+    if isinstance(result, socket.gaierror):
+        raise UnknownHostError(f"Unknown host {endpoint.host!r}: the name does not resolve ({result.strerror}). "
+                               "Check the spelling of the server name and your network/VPN.") from result
+    return result
+
+
 def _connect(endpoint: EwsEndpoint, timeout: float) -> socket.socket:
-    try:
-        infos = socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise UnknownHostError(f"Unknown host {endpoint.host!r}: the name does not resolve ({error.strerror}). "
-                               "Check the spelling of the server name and your network/VPN.") from error
+    infos = _resolve(endpoint, timeout)
     last_error: OSError | None = None
     for family, kind, proto, _name, address in infos:
         sock = socket.socket(family, kind, proto)

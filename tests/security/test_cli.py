@@ -240,3 +240,19 @@ def test_cli_constants_match_the_library() -> None:
 
     assert cert_command.DEFAULT_TIMEOUT_SECONDS == DEFAULT_TIMEOUT_SECONDS
     assert tuple(t.value for t in KeystoreType) == keystore_command.STORE_TYPES
+
+
+def test_the_documented_workflow_with_keytool_in_the_middle(
+        chain_server: RunningServer, pki: Pki, keytool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """cert fetch → the guide's own `keytool -importcert` → keystore show: each tool reads the other's files."""
+    certificate = tmp_path / "exchange.cer"
+    assert run_cli(["cert", "fetch", chain_server.url, "--out", str(certificate), "--der"], capsys, monkeypatch)[0] == 0
+    keystore = tmp_path / "exchange.jks"
+    subprocess.run([keytool, "-importcert", "-noprompt", "-file", str(certificate), "-alias", "ews",
+                    "-keystore", str(keystore), "-storepass", PASSWORD], capture_output=True, check=True, timeout=60)
+    code, out, err = run_cli(["keystore", "show", str(keystore), "--password-stdin"], capsys, monkeypatch,
+                             stdin=f"{PASSWORD}\n")
+    assert code == 0, err
+    assert "Keystore type: PKCS12" in out and "ews, trustedCertEntry" in out
+    assert sha256_fingerprint(pki.leaf.certificate) in out
