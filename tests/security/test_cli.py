@@ -256,3 +256,22 @@ def test_the_documented_workflow_with_keytool_in_the_middle(
     assert code == 0, err
     assert "Keystore type: PKCS12" in out and "ews, trustedCertEntry" in out
     assert sha256_fingerprint(pki.leaf.certificate) in out
+
+
+def test_cert_fetch_of_an_expired_self_signed_server_still_captures_and_says_so(
+        openssl: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.security.pki import issue, openssl_server
+
+    now = datetime.now(UTC)
+    leaf = issue("old.contoso.test", dns_names=("old.contoso.test",), ip_addresses=(),
+                 not_before=now - timedelta(days=500), not_after=now - timedelta(days=10))
+    with openssl_server(openssl, tmp_path / "server", leaf, []) as server:
+        code, out, err = run_cli(["cert", "fetch", server.url, "--out", str(tmp_path / "old.cer")], capsys,
+                                 monkeypatch)
+    assert code == 0, err
+    notes = out.split("Before trusting this server, note:")[1]
+    assert "does not match the host name" in notes and "Expired: 'old.contoso.test'" in notes
+    assert "Self-signed" in notes
+    assert (tmp_path / "old.cer").read_bytes() == leaf.pem
