@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QLocale, Qt, QTimeZone
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QTextCharFormat
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -211,6 +211,10 @@ class MainWindow(QMainWindow):
         self.mini_month.setVerticalHeaderFormat(QCalendarWidget.VerticalHeaderFormat.NoVerticalHeader)
         self.mini_month.setHorizontalHeaderFormat(QCalendarWidget.HorizontalHeaderFormat.SingleLetterDayNames)
         self.mini_month.setFixedHeight(230)
+        muted = QTextCharFormat()
+        muted.setForeground(palette.MUTED_TEXT)
+        for day in (Qt.DayOfWeek.Saturday, Qt.DayOfWeek.Sunday):
+            self.mini_month.setWeekdayTextFormat(day, muted)
         self.mini_month.clicked.connect(lambda qd: self.go_to(pydate(qd)))
         layout.addWidget(self.mini_month)
         zone_box = QLabel(f"<span style='color:#656d76'>Time zone</span><br><b>{self.zone.key}</b>")
@@ -264,10 +268,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _build_status_and_activity(self) -> None:
-        self.status_widget = SyncStatusWidget()
+        self.status_widget = SyncStatusWidget(self.zone, self.now)
         self.connection_label = self.status_widget.connection_label
         self.statusBar().addPermanentWidget(self.status_widget, 1)
-        self.activity_panel = ActivityPanel()
+        self.activity_panel = ActivityPanel(self.zone)
         self.activity_panel.appointment_activated.connect(self.open_appointment)
         self.activity_dock = QDockWidget("Activity", self)
         self.activity_dock.setObjectName("activityDock")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from PySide6.QtCore import QLocale, Qt, QTime, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
@@ -19,8 +21,9 @@ _LEVEL_STYLE = {
 class ActivityPanel(QWidget):
     appointment_activated = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, zone: ZoneInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.zone = zone
         self.list = QListWidget()
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
@@ -37,7 +40,7 @@ class ActivityPanel(QWidget):
         self.events.insert(0, event)
         del self.events[MAX_EVENTS:]
         colour, mark = _LEVEL_STYLE.get(event.level, ("#1f2328", "•"))
-        local = event.when.astimezone()
+        local = event.when.astimezone(self.zone)
         stamp = QLocale().toString(QTime(local.hour, local.minute, local.second), QLocale.FormatType.ShortFormat)
         text = f"{mark}  {stamp}  {event.message}"
         if event.explanation:

@@ -20,7 +20,7 @@ from calendar_app.store import StoredAppointment
 STORED_ROLE = Qt.ItemDataRole.UserRole + 1
 UUID_ROLE = Qt.ItemDataRole.UserRole + 2
 
-_STATE_LABELS = {"synced": "✓ synced", "pending": "… pending", "failed": "⚠ failed", "conflict": "⚡ conflict"}
+_STATE_LABELS = {"synced": "✓ synced", "pending": "↑ pending", "failed": "! failed", "conflict": "⇄ conflict"}
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -79,6 +79,7 @@ class ConflictDialog(QDialog):
                 grid.addWidget(button, row, column + 1)
             group.button(MINE).setChecked(True)
             self.choices[label] = group
+        grid.setRowStretch(len(self.groups) + 1, 1)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
         scroll = QScrollArea()

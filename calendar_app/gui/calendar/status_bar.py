@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QLocale, Signal
+from PySide6.QtCore import QLocale, QTime, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from calendar_app.gui.calendar.formatting import qdate
@@ -23,8 +25,10 @@ class SyncStatusWidget(QWidget):
     sync_now = Signal()
     toggle_activity = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, zone: ZoneInfo, now: Callable[[], datetime], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.zone = zone
+        self.now = now
         self.dot = QLabel("●")
         self.connection_label = QLabel(LOCAL_ONLY_TEXT)
         self.connection_label.setObjectName("connection")
@@ -62,7 +66,7 @@ class SyncStatusWidget(QWidget):
         self.dot.setStyleSheet(f"color: {_STATE_DOT.get(status.state, '#8c959f')};")
         self.connection_label.setText(status.text)
         self.show_pending(status.pending_count)
-        self.last_sync_label.setText(f"Last sync: {last_sync_text(status.last_sync)}")
+        self.last_sync_label.setText(f"Last sync: {last_sync_text(status.last_sync, self.zone, self.now())}")
         self.last_sync_label.show()
         self.sync_button.setEnabled(status.state != ConnectionState.SYNCING)
 
@@ -72,14 +76,12 @@ class SyncStatusWidget(QWidget):
         self.pending_label.show()
 
 
-def last_sync_text(moment: datetime | None) -> str:
+def last_sync_text(moment: datetime | None, zone: ZoneInfo, now: datetime) -> str:
     if moment is None:
         return "never"
-    local = moment.astimezone()
+    local = moment.astimezone(zone)
     locale = QLocale()
-    from PySide6.QtCore import QTime
-
     time_part = locale.toString(QTime(local.hour, local.minute), QLocale.FormatType.ShortFormat)
-    if local.date() == datetime.now().astimezone().date():
+    if local.date() == now.astimezone(zone).date():
         return f"today {time_part}"
     return f"{locale.toString(qdate(local.date()), QLocale.FormatType.ShortFormat)} {time_part}"

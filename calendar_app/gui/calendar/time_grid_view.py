@@ -250,10 +250,18 @@ class _TimeCanvas(QWidget):
         end = a.end.astimezone(view.zone)
         times = f"{time_text(start, view.locale)}–{time_text(end, view.locale)}"
         compact = rect.height() < 2 * line + 4
-        title = a.subject + (" 🔒" if False else "")
+        title = a.subject
         if compact:
-            title_line = f"{title}  {times}" if rect.height() >= line else title
-            painter.drawText(QRectF(text_rect.left(), text_rect.top(), text_rect.width() - badge_room, line),
+            title_line = f"{title}  {times}"
+            if rect.height() < line + 2:
+                # a quarter-hour block: shrink the text to the block rather than clip it
+                title_font.setPixelSize(max(7, int(rect.height() - 3)))
+                painter.setFont(title_font)
+                title_metrics = QFontMetricsF(title_font)
+                line = rect.height() - 2
+                text_rect = rect.adjusted(8, 0, -4, 0)
+            painter.drawText(QRectF(text_rect.left(), rect.top() + (rect.height() - line) / 2,
+                                    text_rect.width() - badge_room, line),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              title_metrics.elidedText(title_line, Qt.TextElideMode.ElideRight,
                                                       text_rect.width() - badge_room))
@@ -280,11 +288,13 @@ class _TimeCanvas(QWidget):
                 y += small_metrics.height()
         painter.restore()
         if view.shows_badge(stored):
-            palette.paint_badge(painter, self.badge_centre(rect), BADGE_RADIUS, stored.sync_state)
+            radius = min(BADGE_RADIUS, rect.height() / 2 - 1)
+            palette.paint_badge(painter, self.badge_centre(rect), radius, stored.sync_state)
 
     @staticmethod
     def badge_centre(rect: QRectF) -> QPointF:
-        return QPointF(rect.right() - BADGE_RADIUS - 3, rect.top() + BADGE_RADIUS + 3)
+        radius = min(BADGE_RADIUS, rect.height() / 2 - 1)
+        return QPointF(rect.right() - radius - 3, rect.top() + min(radius + 3, rect.height() / 2))
 
     def _paint_drag_ghost(self, painter: QPainter) -> None:
         drag = self._drag
