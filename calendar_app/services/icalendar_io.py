@@ -175,13 +175,12 @@ def _appointment_of(event: Any, default_zone: ZoneInfo, problems: list[str]) -> 
             end = start + timedelta(minutes=30)
     required: list[str] = []
     optional: list[str] = []
-    seen: set[str] = set()
+    # The organizer is listed as an attendee by Google; in Exchange they are not an attendee of
+    # their own meeting (and would be sent an invitation to it).
+    seen: set[str] = {_address(event.get("organizer", "")).lower()} - {""}
     attendees = event.get("attendee", [])
     for attendee in attendees if isinstance(attendees, list) else [attendees]:
-        address = str(attendee)
-        if address.lower().startswith("mailto:"):
-            address = address[7:]
-        address = address.strip()
+        address = _address(attendee)
         role = str(getattr(attendee, "params", {}).get("ROLE", "REQ-PARTICIPANT")).upper()
         if role == "NON-PARTICIPANT" or address.lower() in seen:
             continue
@@ -207,6 +206,11 @@ def _appointment_of(event: Any, default_zone: ZoneInfo, problems: list[str]) -> 
         is_private=str(event.get("class", "PUBLIC")).upper() in ("PRIVATE", "CONFIDENTIAL"),
         categories=_categories(event),
     )
+
+
+def _address(value: object) -> str:
+    text = str(value).strip()
+    return text[7:].strip() if text.lower().startswith("mailto:") else text
 
 
 def _local_uuid(uid: str) -> str:
