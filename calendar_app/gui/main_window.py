@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from PySide6.QtCore import QLocale, Qt, QTimeZone
+from PySide6.QtCore import QLocale, Qt, QTimer, QTimeZone
 from PySide6.QtGui import QAction, QKeySequence, QTextCharFormat
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,6 +45,7 @@ from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
 from calendar_app.gui.calendar.formatting import pydate, qdate
 from calendar_app.gui.calendar.month_view import MonthView
 from calendar_app.gui.calendar.navigation import ViewMode, step, title, visible_days
+from calendar_app.gui.calendar.range_loader import RangeLoader
 from calendar_app.gui.calendar.status_bar import LOCAL_ONLY_TEXT, SyncStatusWidget
 from calendar_app.gui.calendar.sync_bridge import SyncBridge
 from calendar_app.gui.calendar.time_grid_view import TimeGridView
@@ -53,6 +54,7 @@ from calendar_app.services.sync_status import ActivityEvent, ActivityLevel, Sync
 from calendar_app.store import StoreError
 from calendar_app.store.settings_file import Settings
 
+PREFETCH_DELAY_MS = 60
 OFFLINE_TEXT = "Offline: Exchange sync is not running. Your changes are kept here and sent when it runs."
 WINDOW_STYLE = """
 QMainWindow, #centralArea { background: #f6f8fa; }
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
         self.cancel_confirmation: CancelConfirmation | None = None
 
         self.model = AppointmentRangeModel(service, self.zone, sync_enabled=self.sync_enabled)
+        self.range_loader = RangeLoader(service, self)
         self._build_views()
         self._build_toolbar()
         self._build_side_panel()
@@ -365,8 +368,8 @@ class MainWindow(QMainWindow):
     def step(self, direction: int) -> None:
         self.go_to(step(self.mode, self.anchor, direction))
 
-    def visible_range(self) -> tuple[datetime, datetime]:
-        days = visible_days(self.mode, self.anchor, self.locale)
+    def visible_range(self, anchor: date | None = None) -> tuple[datetime, datetime]:
+        days = visible_days(self.mode, anchor or self.anchor, self.locale)
         return (datetime.combine(days[0], time(0), self.zone),
                 datetime.combine(days[-1] + timedelta(days=1), time(0), self.zone))
 
@@ -374,9 +377,13 @@ class MainWindow(QMainWindow):
         days = visible_days(self.mode, self.anchor, self.locale)
         start, end = self.visible_range()
         try:
-            self.model.set_range(start, end)
+            self.model.set_range(start, end, self.range_loader.take((start, end)))
         except StoreError as error:
             self._report_error("The calendar could not be read.", str(error))
+        # Where the rep most likely goes next; started once this range is on screen, so the
+        # reading thread does not compete with this paint for the interpreter.
+        neighbours = [self.visible_range(step(self.mode, self.anchor, direction)) for direction in (1, -1)]
+        QTimer.singleShot(PREFETCH_DELAY_MS, lambda: self.range_loader.prefetch(neighbours))
         if self.mode in (ViewMode.DAY, ViewMode.WEEK, ViewMode.WORK_WEEK):
             self.week_view.set_days(days)
             self.stack.setCurrentWidget(self.week_view)
@@ -515,6 +522,7 @@ class MainWindow(QMainWindow):
             self.model.unhide(uuid)
             self._report_error("The appointment could not be cancelled.", str(error))
             return
+        self.range_loader.invalidate()
         self.model.unhide(uuid)  # the store now says cancelled: refresh drops it for good
         subject = stored.appointment.subject if stored else ""
         self._local_activity(f"Cancelled “{subject}”", uuid)
@@ -552,6 +560,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ sync
     def appointment_changed(self, uuid: str) -> None:
         """One appointment changed in the store (here or by sync): update just its row."""
+        self.range_loader.invalidate()
         try:
             self.model.refresh(uuid)
         except StoreError as error:
@@ -652,5 +661,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         # A cancellation still inside its undo window was confirmed: keep the rep's decision.
         self.undo_bar.finish_now()
+        self.range_loader.wait()
         super().closeEvent(event)
 

@@ -45,10 +45,13 @@ class AppointmentRangeModel(QAbstractTableModel):
         self._locale = QLocale()
 
     # ------------------------------------------------------------------ range
-    def set_range(self, start: datetime, end: datetime) -> None:
+    def set_range(self, start: datetime, end: datetime, rows: list[StoredAppointment] | None = None) -> None:
+        """Show [start, end): `rows` if already read (prefetched), else read them now."""
+        if rows is None:
+            rows = self._service.list_range(start, end)
         self.beginResetModel()
         self.range_start, self.range_end = start, end
-        rows = [s for s in self._service.list_range(start, end) if s.appointment.uuid not in self._hidden]
+        rows = [s for s in rows if s.appointment.uuid not in self._hidden]
         self._rows = sorted(rows, key=_key)
         self._keys = [_key(s) for s in self._rows]
         self.endResetModel()

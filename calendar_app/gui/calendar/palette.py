@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -73,14 +74,19 @@ def paint_badge(painter: QPainter, centre: QPointF, radius: float, state: str) -
     painter.setPen(QPen(QColor("#ffffff"), 1.2))
     painter.setBrush(QColor(colour))
     painter.drawEllipse(centre, radius, radius)
-    font = QFont(painter.font())
-    font.setPixelSize(max(7, int(radius * 1.45)))
-    font.setBold(True)
-    painter.setFont(font)
+    painter.setFont(_badge_font(max(7, int(radius * 1.45))))
     painter.setPen(QColor("#ffffff"))
     painter.drawText(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius),
                      Qt.AlignmentFlag.AlignCenter, glyph)
     painter.restore()
+
+
+@functools.cache
+def _badge_font(pixels: int) -> QFont:
+    font = QFont()
+    font.setPixelSize(pixels)
+    font.setBold(True)
+    return font
 
 
 def rounded(rect: QRectF, radius: float) -> QPainterPath:

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QLocale, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QApplication, QFrame, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from calendar_app.domain import FreeBusy
@@ -23,7 +23,7 @@ from calendar_app.gui.calendar.day_layout import AllDayBar, TimedBlock, layout_a
 from calendar_app.gui.calendar.formatting import time_text, when_text, zone_label
 from calendar_app.store import StoredAppointment
 
-HOUR_HEIGHT = 48
+HOUR_HEIGHT = 52
 GUTTER = 64
 SNAP_MINUTES = 15
 RESIZE_EDGE = 6
@@ -161,12 +161,17 @@ class _TimeCanvas(QWidget):
         return hint
 
     # ------------------------------------------------------------------ painting
-    def paintEvent(self, _event: QPaintEvent) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         view = self.view
+        exposed = QRectF(event.rect())
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.fillRect(self.rect(), palette.BACKGROUND)
         width = self.width()
+        self._title_font = palette.ui_font(-1, bold=True)
+        self._small_font = palette.ui_font(-1.5)
+        self._title_metrics = QFontMetricsF(self._title_font)
+        self._small_metrics = QFontMetricsF(self._small_font)
         today = view.today()
         for i, day in enumerate(view.days):
             left = view.column_left(i)
@@ -199,6 +204,8 @@ class _TimeCanvas(QWidget):
         for block in timed:
             rect = self.block_rect(block)
             self._hits.append((rect, block))
+            if not rect.intersects(exposed):
+                continue  # scrolled out of sight: Qt only asks for the visible part
             faded = block.stored.appointment.uuid == dragged
             self._paint_block(painter, rect, block.stored, faded=faded)
         self._paint_drag_ghost(painter)
@@ -221,6 +228,19 @@ class _TimeCanvas(QWidget):
         fill = palette.fill_for(accent)
         if a.free_busy == FreeBusy.FREE:
             fill = QColor("#ffffff")
+        selected = a.uuid == view.selected_uuid
+        if rect.width() < 30:
+            # a sliver among many overlapping meetings: colour, outline and state only
+            painter.fillRect(rect, fill)
+            painter.fillRect(QRectF(rect.left(), rect.top(), 3, rect.height()), accent)
+            if selected:
+                painter.setPen(QPen(palette.SELECTION, 2))
+                painter.drawRect(rect)
+            if view.shows_badge(stored) and rect.width() >= 14:
+                radius = min(rect.width() / 2 - 2, BADGE_RADIUS, rect.height() / 2 - 1)
+                palette.paint_badge(painter, QPointF(rect.center().x() + 1, rect.top() + radius + 2), radius,
+                                    stored.sync_state)
+            return
         painter.save()
         if faded:
             painter.setOpacity(0.35)
@@ -230,7 +250,6 @@ class _TimeCanvas(QWidget):
             hatch = QColor(accent)
             hatch.setAlpha(45)
             painter.fillPath(path, QBrush(hatch, Qt.BrushStyle.BDiagPattern))
-        selected = a.uuid == view.selected_uuid
         border = QColor(palette.SELECTION if selected else accent)
         if not selected:
             border.setAlpha(90)
@@ -240,9 +259,9 @@ class _TimeCanvas(QWidget):
         painter.fillRect(QRectF(rect.left(), rect.top(), 4, rect.height()), accent)
         text_rect = rect.adjusted(8, 2, -4, -2)
         badge_room = 2 * BADGE_RADIUS + 4 if view.shows_badge(stored) else 0
-        title_font = palette.ui_font(-1, bold=True)
-        small_font = palette.ui_font(-1.5)
-        title_metrics = QFontMetricsF(title_font)
+        title_font = self._title_font
+        small_font = self._small_font
+        title_metrics = self._title_metrics
         line = title_metrics.height()
         painter.setPen(palette.TEXT)
         painter.setFont(title_font)
@@ -255,6 +274,7 @@ class _TimeCanvas(QWidget):
             title_line = f"{title}  {times}"
             if rect.height() < line + 2:
                 # a quarter-hour block: shrink the text to the block rather than clip it
+                title_font = QFont(title_font)
                 title_font.setPixelSize(max(7, int(rect.height() - 3)))
                 painter.setFont(title_font)
                 title_metrics = QFontMetricsF(title_font)
@@ -271,7 +291,7 @@ class _TimeCanvas(QWidget):
                              title_metrics.elidedText(title, Qt.TextElideMode.ElideRight,
                                                       text_rect.width() - badge_room))
             painter.setFont(small_font)
-            small_metrics = QFontMetricsF(small_font)
+            small_metrics = self._small_metrics
             y = text_rect.top() + line
             details = [times]
             if a.location:
