@@ -111,6 +111,10 @@ class MainWindow(QMainWindow):
 
         self.model = AppointmentRangeModel(service, self.zone, sync_enabled=self.sync_enabled)
         self.range_loader = RangeLoader(service, self)
+        self._neighbours: list[tuple[datetime, datetime]] = []
+        self._prefetch_timer = QTimer(self)
+        self._prefetch_timer.setSingleShot(True)
+        self._prefetch_timer.timeout.connect(lambda: self.range_loader.prefetch(self._neighbours))
         self._build_views()
         self._build_toolbar()
         self._build_side_panel()
@@ -382,8 +386,8 @@ class MainWindow(QMainWindow):
             self._report_error("The calendar could not be read.", str(error))
         # Where the rep most likely goes next; started once this range is on screen, so the
         # reading thread does not compete with this paint for the interpreter.
-        neighbours = [self.visible_range(step(self.mode, self.anchor, direction)) for direction in (1, -1)]
-        QTimer.singleShot(PREFETCH_DELAY_MS, lambda: self.range_loader.prefetch(neighbours))
+        self._neighbours = [self.visible_range(step(self.mode, self.anchor, direction)) for direction in (1, -1)]
+        self._prefetch_timer.start(PREFETCH_DELAY_MS)
         if self.mode in (ViewMode.DAY, ViewMode.WEEK, ViewMode.WORK_WEEK):
             self.week_view.set_days(days)
             self.stack.setCurrentWidget(self.week_view)
@@ -661,6 +665,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         # A cancellation still inside its undo window was confirmed: keep the rep's decision.
         self.undo_bar.finish_now()
+        self._prefetch_timer.stop()
         self.range_loader.wait()
         super().closeEvent(event)
 

@@ -384,3 +384,15 @@ def test_week_follows_the_locale_and_the_zone_is_shown(qtbot: QtBot, service: Ca
     assert window.side_panel.findChild(type(window.connection_label), "zoneLabel").text().endswith(
         "<b>Europe/Berlin</b>")
     assert str(BERLIN) == "Europe/Berlin"
+
+
+def test_a_prefetched_week_never_shows_stale_data(qtbot: QtBot, service: CalendarService) -> None:
+    next_week = add(service, "Account review", at(7, 10))
+    window = make_window(qtbot, service)
+    start, end = window.visible_range(at(7, 0).date())
+    qtbot.waitUntil(lambda: window.range_loader.take((start, end)) is not None, timeout=10000)
+    service.save(next_week.with_changes(subject="Account review (moved to Teams)"))
+    window.appointment_changed(next_week.uuid)  # as after any save here or news from sync
+    assert window.range_loader.take((start, end)) is None
+    window.step(1)
+    assert window.model.stored(next_week.uuid).appointment.subject == "Account review (moved to Teams)"
