@@ -526,7 +526,7 @@ class MainWindow(QMainWindow):
             self.model.unhide(uuid)
             self._report_error("The appointment could not be cancelled.", str(error))
             return
-        self.range_loader.invalidate()
+        self.range_loader.apply_change(uuid, None)
         self.model.unhide(uuid)  # the store now says cancelled: refresh drops it for good
         subject = stored.appointment.subject if stored else ""
         self._local_activity(f"Cancelled “{subject}”", uuid)
@@ -564,9 +564,10 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ sync
     def appointment_changed(self, uuid: str) -> None:
         """One appointment changed in the store (here or by sync): update just its row."""
-        self.range_loader.invalidate()
         try:
-            self.model.refresh(uuid)
+            stored = self.service.get(uuid)
+            self.range_loader.apply_change(uuid, stored)
+            self.model.refresh(uuid, stored)
         except StoreError as error:
             self._report_error("The calendar could not be read.", str(error))
 

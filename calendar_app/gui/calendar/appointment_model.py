@@ -70,9 +70,12 @@ class AppointmentRangeModel(QAbstractTableModel):
         return self._rows[row] if row >= 0 else None
 
     # ------------------------------------------------------------------ incremental updates
-    def refresh(self, uuid: str) -> None:
-        """Re-read one appointment and insert, update, move or remove its row."""
-        stored = None if uuid in self._hidden else self._service.get(uuid)
+    def refresh(self, uuid: str, current: StoredAppointment | bool | None = True) -> None:
+        """Insert, update, move or remove one appointment's row. `current` is its stored state
+        when the caller has just read it (None = gone); by default it is read here."""
+        stored = self._service.get(uuid) if current is True else current
+        if uuid in self._hidden or not isinstance(stored, StoredAppointment):
+            stored = None
         if stored is not None and not self._in_range(stored):
             stored = None
         row = self.row_of(uuid)

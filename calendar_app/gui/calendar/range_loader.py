@@ -1,8 +1,9 @@
 """Reads neighbouring ranges (the previous and next week or month) on a worker thread while the
 rep looks at the current one, so Today/previous/next only has to lay out and paint.
 
-Correctness over speed: any change to any appointment drops every prefetched range, and a read
-that started before a change is thrown away when it arrives (generation check). The store gives
+Correctness first: when an appointment changes, the ranges already read get that one item
+patched in (or out), and a read still running is thrown away when it arrives, since it may
+predate the change (generation check). The store gives
 each thread its own SQLite connection; WAL lets these reads run beside the sync thread's writes.
 """
 
@@ -65,6 +66,16 @@ class RangeLoader(QObject):
                 continue
             self._in_flight.add(wanted)
             self._pool.start(_ReadRange(self._service, wanted, self.generation, self._signals))
+
+    def apply_change(self, uuid: str, stored: StoredAppointment | None) -> None:
+        """Patch one appointment's new state (None = gone) into every cached range."""
+        self.generation += 1
+        self._in_flight.clear()
+        for (start, end), rows in self._cache.items():
+            kept = [s for s in rows if s.appointment.uuid != uuid]
+            if stored is not None and stored.appointment.start < end and stored.appointment.end > start:
+                kept.append(stored)
+            rows[:] = kept  # order does not matter: the model sorts what it shows
 
     def invalidate(self) -> None:
         self.generation += 1
