@@ -397,3 +397,19 @@ def test_a_prefetched_week_never_shows_stale_data(qtbot: QtBot, service: Calenda
     assert cached.appointment.subject == "Account review (moved to Teams)"
     window.step(1)
     assert window.model.stored(next_week.uuid).appointment.subject == "Account review (moved to Teams)"
+
+
+def test_badges_explain_the_sync_state(qtbot: QtBot, service: CalendarService) -> None:
+    synced = add(service, "Synced one", at(0, 9))
+    mark_pushed(service, synced)
+    failed = add(service, "Rejected one", at(0, 11))
+    service.sync_records.mark_state(failed.uuid, "failed", "The organizer's mailbox is full.")
+    window = make_window(qtbot, service, sync_source=RecordingSyncSource())
+    view = window.week_view
+    assert view.tooltip_for(window.model.stored(synced.uuid), True).startswith("Synced")
+    text = view.tooltip_for(window.model.stored(failed.uuid), True)
+    assert text.startswith("Failed") and "mailbox is full" in text
+    assert window.model.index(window.model.row_of(failed.uuid), 3).data() == "! failed"
+    local = make_window(qtbot, service)  # integration off: no sync claims at all
+    assert local.week_view.tooltip_for(local.model.stored(synced.uuid), True) == (
+        "Saved in this calendar (Exchange integration is off).")
