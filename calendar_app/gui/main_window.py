@@ -373,7 +373,10 @@ class MainWindow(QMainWindow):
         self.go_to(step(self.mode, self.anchor, direction))
 
     def visible_range(self, anchor: date | None = None) -> tuple[datetime, datetime]:
-        days = visible_days(self.mode, anchor or self.anchor, self.locale)
+        return self._range_of(self.mode, anchor or self.anchor)
+
+    def _range_of(self, mode: ViewMode, anchor: date) -> tuple[datetime, datetime]:
+        days = visible_days(mode, anchor, self.locale)
         return (datetime.combine(days[0], time(0), self.zone),
                 datetime.combine(days[-1] + timedelta(days=1), time(0), self.zone))
 
@@ -387,6 +390,9 @@ class MainWindow(QMainWindow):
         # Where the rep most likely goes next; started once this range is on screen, so the
         # reading thread does not compete with this paint for the interpreter.
         self._neighbours = [self.visible_range(step(self.mode, self.anchor, direction)) for direction in (1, -1)]
+        if self.mode != ViewMode.MONTH:
+            # the month around it: every week and day in it, and the month view, are then ready
+            self._neighbours.append(self._range_of(ViewMode.MONTH, self.anchor))
         self._prefetch_timer.start(PREFETCH_DELAY_MS)
         if self.mode in (ViewMode.DAY, ViewMode.WEEK, ViewMode.WORK_WEEK):
             self.week_view.set_days(days)
