@@ -602,6 +602,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{message} {detail}", 10_000)
 
     # ------------------------------------------------------------------ iCalendar
+    # icalendar is imported on first use: most sessions never import or export a file.
     def export_visible_range(self, path: Path) -> int:
         from calendar_app.services.icalendar_io import export_calendar
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
 
-from calendar_app.gui.calendar.palette import BADGE_STYLE
+from calendar_app.gui.calendar.formatting import when_text
+from calendar_app.gui.calendar.palette import BADGE_STYLE, badge_tooltip
 from calendar_app.services.calendar_service import CalendarService
 from calendar_app.store import StoredAppointment
 
@@ -138,12 +140,8 @@ class AppointmentRangeModel(QAbstractTableModel):
         if role == UUID_ROLE:
             return stored.appointment.uuid
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
-            from calendar_app.gui.calendar.palette import badge_tooltip
-
             return badge_tooltip(stored.sync_state, stored.last_error, sync_enabled=self.sync_enabled)
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 3:
-            from PySide6.QtGui import QColor
-
             return QColor(BADGE_STYLE.get(stored.sync_state, ("#656d76", ""))[0])
         if role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -160,6 +158,4 @@ class AppointmentRangeModel(QAbstractTableModel):
         return _STATE_LABELS.get(stored.sync_state, stored.sync_state)
 
     def when_text(self, stored: StoredAppointment) -> str:
-        from calendar_app.gui.calendar.formatting import when_text
-
         return when_text(stored.appointment, self.zone, self._locale)
