@@ -181,7 +181,7 @@ def main(argv: list[str]) -> int:
         window._selected(ids["northwind"])
         if "day" in shots:
             window.set_view(ViewMode.DAY)
-            window.go_to(MONDAY + timedelta(days=1))
+            window.go_to(MONDAY)
             window.week_view.scroll_to_hour(7.75)
             save(window, args.out, f"day{args.suffix}")
         window.go_to(NOW.date())

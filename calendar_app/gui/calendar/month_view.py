@@ -37,6 +37,7 @@ class MonthView(QWidget):
         self.month = date.today().replace(day=1)
         self.days: list[date] = []
         self.selected_uuid = ""
+        self.setAccessibleName("Month")
         self._by_day: dict[date, list[StoredAppointment]] | None = None
         self._hits: list[tuple[QRectF, str]] = []
         self._more: list[tuple[QRectF, date]] = []

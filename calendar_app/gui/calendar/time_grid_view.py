@@ -62,6 +62,7 @@ class TimeGridView(QWidget):
         self.locale = QLocale()
         self.days: list[date] = []
         self.selected_uuid = ""
+        self.setAccessibleName("Day and week time grid")
         self._layout_cache: tuple[list[TimedBlock], list[AllDayBar]] | None = None
 
         self.header = _DayHeader(self)
