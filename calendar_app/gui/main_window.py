@@ -444,7 +444,11 @@ class MainWindow(QMainWindow):
         self._selected(uuid)
         if stored.sync_state == "conflict":
             return self.open_conflict_dialog(uuid)
-        return self._open_editor(AppointmentEditor(self, appointment=stored.appointment, zone=self.zone))
+        note = ""
+        if stored.sync_state == "failed" and self.sync_enabled:
+            note = f"Exchange did not accept the last change: {stored.last_error or 'no reason was given.'}"
+        return self._open_editor(AppointmentEditor(self, appointment=stored.appointment, zone=self.zone,
+                                                   sync_note=note))
 
     def _open_editor(self, editor: AppointmentEditor) -> AppointmentEditor:
         if self.editor is not None:

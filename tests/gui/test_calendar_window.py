@@ -413,3 +413,12 @@ def test_badges_explain_the_sync_state(qtbot: QtBot, service: CalendarService) -
     local = make_window(qtbot, service)  # integration off: no sync claims at all
     assert local.week_view.tooltip_for(local.model.stored(synced.uuid), True) == (
         "Saved in this calendar (Exchange integration is off).")
+
+
+def test_the_editor_says_why_exchange_refused_a_change(qtbot: QtBot, service: CalendarService) -> None:
+    failed = add(service, "Tailspin kickoff", at(2, 11))
+    service.sync_records.mark_state(failed.uuid, "failed", "The mailbox of cto@tailspin.example is full.")
+    window = make_window(qtbot, service, settings=Settings(integration_enabled=True))
+    editor = window.open_appointment(failed.uuid)
+    assert editor is not None and editor.sync_note.isVisible()
+    assert "mailbox of cto@tailspin.example is full" in editor.sync_note.text()

@@ -60,7 +60,7 @@ class AppointmentEditor(QDialog):
 
     def __init__(self, parent: QWidget | None, *, appointment: Appointment | None = None,
                  start: datetime | None = None, end: datetime | None = None, all_day: bool = False,
-                 zone: ZoneInfo) -> None:
+                 zone: ZoneInfo, sync_note: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("appointmentEditor")
         self._original = appointment
@@ -160,6 +160,13 @@ class AppointmentEditor(QDialog):
         self.save_button.clicked.connect(self.try_save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        self.sync_note = QLabel(sync_note)
+        self.sync_note.setObjectName("syncNote")
+        self.sync_note.setWordWrap(True)
+        self.sync_note.setStyleSheet("background: #ffebe9; border: 1px solid #ff8182; border-radius: 6px;"
+                                     " padding: 6px 10px; color: #82071e;")
+        self.sync_note.setVisible(bool(sync_note))
+        layout.addWidget(self.sync_note)
         layout.addLayout(form)
         layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)
