@@ -577,7 +577,7 @@ class MainWindow(QMainWindow):
         try:
             stored = self.service.get(uuid)
             self.range_loader.apply_change(uuid, stored)
-            self.model.refresh(uuid, stored)
+            self.model.apply(uuid, stored)
         except StoreError as error:
             self._report_error("The calendar could not be read.", str(error))
 

@@ -72,11 +72,14 @@ class AppointmentRangeModel(QAbstractTableModel):
         return self._rows[row] if row >= 0 else None
 
     # ------------------------------------------------------------------ incremental updates
-    def refresh(self, uuid: str, current: StoredAppointment | bool | None = True) -> None:
-        """Insert, update, move or remove one appointment's row. `current` is its stored state
-        when the caller has just read it (None = gone); by default it is read here."""
-        stored = self._service.get(uuid) if current is True else current
-        if uuid in self._hidden or not isinstance(stored, StoredAppointment):
+    def refresh(self, uuid: str) -> None:
+        """Re-read one appointment and insert, update, move or remove its row."""
+        self.apply(uuid, self._service.get(uuid))
+
+    def apply(self, uuid: str, stored: StoredAppointment | None) -> None:
+        """Insert, update, move or remove one appointment's row, given its state just read
+        from the store (None = cancelled or gone)."""
+        if uuid in self._hidden:
             stored = None
         if stored is not None and not self._in_range(stored):
             stored = None
