@@ -117,15 +117,16 @@ class AppointmentEditor(QDialog):
         when_row.addWidget(QLabel("to"))
         when_row.addWidget(self.end, 1)
         when_row.addWidget(self.all_day)
-        rows: list[tuple[str, QWidget | QHBoxLayout, str]] = [
+        # (label, editor, field): a row without an editor holds only the messages for that field
+        rows: list[tuple[str, QWidget | QHBoxLayout | None, str]] = [
             ("Subject", self.subject, "subject"),
             ("Location", self.location, "location"),
             ("When", when_row, "start"),
-            ("", QWidget(), "end"),
+            ("", None, "end"),
             ("Time zone", self.zone, "timezone"),
             ("Required", self.required, "required_attendees"),
             ("Optional", self.optional, "optional_attendees"),
-            ("", QWidget(), "attendees"),
+            ("", None, "attendees"),
             ("Reminder", self.reminder, "reminder_minutes"),
             ("Show as", self.show_as, "free_busy"),
             ("", self.private, "is_private"),
@@ -137,7 +138,7 @@ class AppointmentEditor(QDialog):
             holder.setSpacing(2)
             if isinstance(widget, QHBoxLayout):
                 holder.addLayout(widget)
-            elif label or field_name in ("is_private",):
+            elif widget is not None:
                 holder.addWidget(widget)
             error = QLabel()
             error.setObjectName(f"error_{field_name}")
