@@ -338,6 +338,7 @@ class MainWindow(QMainWindow):
         self.bridge = SyncBridge(self)
         self.bridge.status.connect(self._show_sync_status)
         self.bridge.changed.connect(self.appointment_changed)
+        self.bridge.all_changed.connect(self.reload)
         self.bridge.activity_event.connect(self.activity_panel.add)
         if self.sync_source is not None:
             self.sync_source.add_listener(self.bridge)
@@ -384,7 +385,12 @@ class MainWindow(QMainWindow):
         days = visible_days(self.mode, self.anchor, self.locale)
         start, end = self.visible_range()
         try:
-            self.model.set_range(start, end, self.range_loader.take((start, end)))
+            rows = self.range_loader.take((start, end))
+            if rows is None:
+                rows = self.service.list_range(start, end)
+                # kept like a prefetched range: switching to a day or week inside it is then instant
+                self.range_loader.remember((start, end), rows)
+            self.model.set_range(start, end, rows)
         except StoreError as error:
             self._report_error("The calendar could not be read.", str(error))
         # Where the rep most likely goes next; started once this range is on screen, so the
@@ -580,6 +586,11 @@ class MainWindow(QMainWindow):
             self.model.apply(uuid, stored)
         except StoreError as error:
             self._report_error("The calendar could not be read.", str(error))
+
+    def reload(self) -> None:
+        """Forget everything read ahead and read the visible range again."""
+        self.range_loader.invalidate()
+        self._show_range()
 
     def request_sync(self) -> None:
         if self.sync_source is not None:

@@ -321,6 +321,10 @@ def test_sync_news_updates_single_rows_from_another_thread(qtbot: QtBot, service
     window.model.refresh(second.uuid)
     assert resets == []
 
+    bulk = add(service, "From a full resync", at(1, 15))
+    threading.Thread(target=source.listeners[0].everything_changed).start()
+    qtbot.waitUntil(lambda: window.model.row_of(bulk.uuid) >= 0, timeout=10000)
+
     editor = window.open_appointment(second.uuid)
     assert editor is not None
     editor.subject.setText("Demo (moved room)")

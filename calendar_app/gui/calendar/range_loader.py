@@ -66,6 +66,11 @@ class RangeLoader(QObject):
                 return [s for s in cached if s.appointment.start < end and s.appointment.end > start]
         return None
 
+    def remember(self, wanted: Range, rows: list[StoredAppointment]) -> None:
+        """A range the GUI thread has just read itself (kept current by apply_change like the rest)."""
+        self._cache[wanted] = list(rows)
+        self._trim()
+
     def covers(self, wanted: Range) -> bool:
         return any(s <= wanted[0] and e >= wanted[1] for s, e in list(self._cache) + list(self._in_flight))
 
@@ -102,5 +107,8 @@ class RangeLoader(QObject):
         if rows is None:
             return
         self._cache[wanted] = rows
+        self._trim()
+
+    def _trim(self) -> None:
         while len(self._cache) > MAX_CACHED_RANGES:
             self._cache.popitem(last=False)
