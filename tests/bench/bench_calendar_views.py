@@ -167,6 +167,9 @@ def main(argv: list[str]) -> int:
             results[f"{key}_switch_cold"] = measure(f"{name} next/prev (cold read)", args.runs, flip, cold)
         window.set_view(ViewMode.MONTH)
         window.go_to(date(2026, 3, 11))
+        results["view_switch"] = measure("view month <-> work week", args.runs, lambda i: (
+            window.set_view(ViewMode.WORK_WEEK if i % 2 == 0 else ViewMode.MONTH), repaint()), prefetched)
+        window.set_view(ViewMode.MONTH)
         uuids = [s.appointment.uuid for s in window.model.appointments()]
         print(f"month view shows {len(uuids)} appointments")
 
