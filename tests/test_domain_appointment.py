@@ -102,3 +102,8 @@ def test_dict_round_trip_is_lossless(zone: str, start: datetime, minutes: int, s
     a = make(subject=subject, location=location, timezone=zone, start=start,
              end=start + timedelta(minutes=minutes), free_busy=free_busy, is_private=private)
     assert Appointment.from_dict(a.to_dict()) == a
+
+
+def test_trusted_rebuild_equals_the_validated_one() -> None:
+    a = make(location="Room 4", required_attendees=("ann@contoso.com",), categories=("Sales",), is_all_day=False)
+    assert Appointment.from_dict(a.to_dict(), trusted=True) == a

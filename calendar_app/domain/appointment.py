@@ -103,11 +103,15 @@ class Appointment:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Appointment:
+    def from_dict(cls, data: dict[str, Any], *, trusted: bool = False) -> Appointment:
+        """Rebuild from `to_dict()` form. `trusted=True` skips re-validation: only for data this
+        app validated when it wrote it (the store's own rows), where checking again on every
+        read made scrolling a 2,000-item month slow."""
         zone = _zone_or_problem(str(data["timezone"]))
         if zone is None:
             raise ValidationError([_unknown_zone(str(data["timezone"]))])
-        return cls(
+        factory = _unvalidated if trusted else cls
+        return factory(
             uuid=str(data["uuid"]),
             subject=str(data["subject"]),
             location=str(data.get("location", "")),
@@ -123,6 +127,13 @@ class Appointment:
             is_private=bool(data.get("is_private", False)),
             categories=tuple(data.get("categories", ())),
         )
+
+
+def _unvalidated(**values: Any) -> Appointment:
+    appointment = object.__new__(Appointment)
+    for name, value in values.items():
+        object.__setattr__(appointment, name, value)
+    return appointment
 
 
 # The fields that sync compares and merges one by one (everything but the identity).
