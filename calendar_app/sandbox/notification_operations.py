@@ -173,7 +173,7 @@ def _streaming_message(taken: list[tuple[Subscription, ChangeEvent]], status: st
         for subscription, event in taken:
             notification = by_subscription.get(subscription.subscription_id)
             if notification is None:
-                notification = etree.SubElement(notifications, m("Notification"))
+                notification = etree.SubElement(notifications, t("Notification"))
                 etree.SubElement(notification, t("SubscriptionId")).text = subscription.subscription_id
                 by_subscription[subscription.subscription_id] = notification
             notification.append(_event_element(event, None))
