@@ -18,6 +18,7 @@ to every operation; without `*TIMES` it stays until removed.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from calendar_app.sandbox.config import ConfigError
@@ -75,33 +76,37 @@ def parse_fault(spec: str) -> Fault:
 class FaultInjector:
     """Thread-safe set of active faults; the HTTP handler asks it at each stage of a request."""
 
-    def __init__(self, on_certificate_change: object = None) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
-        self.listeners: list[object] = []
+        self.listeners: list[Callable[[], None]] = []  # told after every add/remove/clear
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()
 
     def add(self, kind: str, *, value: int = 0, operation: str | None = None, times: int | None = None) -> Fault:
         spec = kind + (f":{value}" if value else "") + (f"@{operation}" if operation else "")
         spec += f"*{times}" if times is not None else ""
-        fault = parse_fault(spec)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self.add_spec(spec)
 
     def add_spec(self, spec: str) -> Fault:
         fault = parse_fault(spec)
         with self._lock:
             self._faults.append(fault)
+        self._changed()
         return fault
 
     def remove(self, fault: Fault) -> None:
         with self._lock:
             if fault in self._faults:
                 self._faults.remove(fault)
+        self._changed()
 
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+        self._changed()
 
     @property
     def active(self) -> list[Fault]:

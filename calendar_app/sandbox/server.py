@@ -36,6 +36,8 @@ class SandboxServer:
         self.faults = FaultInjector()
         for spec in config.faults:
             self.faults.add_spec(spec)
+        self.faults.listeners.append(self._on_faults_changed)
+        self._serving_replacement = self.faults.has("changed-certificate")
         self.traffic_listeners: list[TrafficListener] = []
         self.internal_errors: list[str] = []
         tls_dir = (state_dir / "tls") if state_dir is not None else None
@@ -107,6 +109,14 @@ class SandboxServer:
 
     def note_change(self) -> None:
         """Called after each request; saving happens on the saver thread."""
+
+    def _on_faults_changed(self) -> None:
+        replacement = self.faults.has("changed-certificate")
+        if replacement != self._serving_replacement:
+            # A re-keyed server drops its connections; clients reconnect and see the other certificate.
+            self._serving_replacement = replacement
+            if self._http is not None:
+                self._http.close_all_connections()
 
     # ---------------------------------------------------------------- addresses and trust
     @property
