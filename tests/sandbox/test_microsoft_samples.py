@@ -195,7 +195,7 @@ def _substitute(name: str, text: str, fixtures: Fixtures) -> str:
         return re.sub(r"<Watermark>[^<]*</Watermark>", f"<Watermark>{watermark}</Watermark>", text)
     if page == "syncfolderitems-operation":
         state = fixtures.sync_state("sentitems")
-        fixtures.meeting_request()  # user2's invitation: a copy lands in user2's Sent Items, not user1's
+        # user1 invites user2 and keeps a copy: a MeetingRequest in user1's Sent Items, as in the example.
         fixtures.client.call(
             '<m:CreateItem SendMeetingInvitations="SendToAllAndSaveCopy"><m:Items><t:CalendarItem><t:Subject>Budget Q3'
             "</t:Subject><t:Start>2006-08-02T17:30:00Z</t:Start><t:End>2006-08-02T19:30:00Z</t:End>"
@@ -203,8 +203,8 @@ def _substitute(name: str, text: str, fixtures: Fixtures) -> str:
             "</t:Mailbox></t:Attendee></t:RequiredAttendees></t:CalendarItem></m:Items></m:CreateItem>")
         ignored, change_key = fixtures.message("sentitems")
         text = re.sub(r"<SyncState>[^<]*</SyncState>", f"<SyncState>{state}</SyncState>", text)
-        return re.sub(r'<t:ItemId Id="[^"]*" ChangeKey="[^"]*"/>', f'<t:ItemId Id="{ignored}" ChangeKey="{change_key}"/>',
-                      text)
+        return re.sub(r'<t:ItemId Id="[^"]*" ChangeKey="[^"]*"/>',
+                      f'<t:ItemId Id="{ignored}" ChangeKey="{change_key}"/>', text)
     if "ReferenceItemId" in text:
         item_id, change_key = fixtures.meeting_request()
         return re.sub(r'<t:ReferenceItemId Id="[^"]*"\s+ChangeKey="[^"]*"\s*/>|<ReferenceItemId Id="[^"]*"\s+'
