@@ -144,7 +144,6 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
                 self._stream(operation, function(context))
                 return
             response = soap.response_envelope(function(context))
-            sandbox.note_change()
             if sandbox.faults.take(operation, ("drop-after",)):
                 self._drop()  # committed, but the client never hears so: an unknown outcome
                 return
