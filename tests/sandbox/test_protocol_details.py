@@ -141,3 +141,30 @@ def test_all_day_appointment_round_trip(make_account: AccountFactory) -> None:
     view = account.calendar.view(start=EWSDateTime(2027, 4, 5, 12, tzinfo=berlin),
                                  end=EWSDateTime(2027, 4, 5, 13, tzinfo=berlin))
     assert [i.subject for i in view] == ["Trade fair"]
+
+
+def test_pull_events_come_in_batches_and_subscriptions_expire(sandbox: SandboxServer,
+                                                              make_account: AccountFactory) -> None:
+    from exchangelib.errors import ErrorExpiredSubscription
+    from exchangelib.properties import CreatedEvent
+
+    account = make_account()
+    subscription_id, watermark = account.calendar.subscribe_to_pull(timeout=1)
+    for n in range(60):
+        sandbox.add_calendar_item(ALICE_MAILBOX, (
+            '<t:CalendarItem xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">'
+            f"<t:Subject>Event {n}</t:Subject><t:Start>2027-08-01T08:00:00Z</t:Start>"
+            "<t:End>2027-08-01T09:00:00Z</t:End></t:CalendarItem>"))
+    # exchangelib's folder.get_events() repeats its first watermark while MoreEvents is true, so a client
+    # must call GetEvents itself with the last event's watermark, as the EWS documentation describes.
+    from exchangelib.services import GetEvents
+
+    first = GetEvents(account=account).get(subscription_id=subscription_id, watermark=watermark)
+    second = GetEvents(account=account).get(subscription_id=subscription_id, watermark=first.events[-1].watermark)
+    assert (len(first.events), first.more_events, len(second.events), second.more_events) == (50, True, 10, False)
+    assert all(isinstance(e, CreatedEvent) for n in (first, second) for e in n.events)
+
+    # Nobody asked for a minute (Timeout=1): Exchange has dropped the subscription.
+    sandbox.hub.get(subscription_id).last_read -= dt.timedelta(minutes=2)  # type: ignore[union-attr]
+    with pytest.raises(ErrorExpiredSubscription):
+        GetEvents(account=account).get(subscription_id=subscription_id, watermark=second.events[-1].watermark)
