@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from calendar_app.sandbox.mailbox_store import ChangeEvent
 
-
 PULL_BATCH = 50  # events per GetEvents answer; MoreEvents says when more wait
 
 
