@@ -168,3 +168,20 @@ def test_pull_events_come_in_batches_and_subscriptions_expire(sandbox: SandboxSe
     sandbox.hub.get(subscription_id).last_read -= dt.timedelta(minutes=2)  # type: ignore[union-attr]
     with pytest.raises(ErrorExpiredSubscription):
         GetEvents(account=account).get(subscription_id=subscription_id, watermark=second.events[-1].watermark)
+
+
+def test_restrictions_on_ordinary_fields(sandbox: SandboxServer, make_account: AccountFactory) -> None:
+    from exchangelib import EWSDateTime, EWSTimeZone
+
+    for day, subject in ((3, "Kick-off"), (4, "Review"), (5, "Review")):
+        sandbox.add_calendar_item(ALICE_MAILBOX, (
+            '<t:CalendarItem xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">'
+            f"<t:Subject>{subject}</t:Subject><t:Start>2027-09-0{day}T08:00:00Z</t:Start>"
+            f"<t:End>2027-09-0{day}T09:00:00Z</t:End></t:CalendarItem>"))
+    calendar = make_account().calendar
+    utc = EWSTimeZone("UTC")
+    assert calendar.filter(subject="review").count() == 2  # Exchange compares text case-insensitively
+    later = calendar.filter(start__gte=EWSDateTime(2027, 9, 4, tzinfo=utc), subject__contains="view")
+    assert sorted(item.start.day for item in later) == [4, 5]
+    assert calendar.filter(start__lt=EWSDateTime(2027, 9, 4, tzinfo=utc)).count() == 1
+    assert [i.subject for i in calendar.exclude(subject="Review")] == ["Kick-off"]
