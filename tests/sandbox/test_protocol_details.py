@@ -14,7 +14,8 @@ from requests.auth import HTTPBasicAuth
 from requests_ntlm import HttpNtlmAuth
 
 from calendar_app.sandbox import ExtendedProtection, SandboxConfig, SandboxServer
-from tests.sandbox.conftest import ALICE, ALICE_MAILBOX, AccountFactory, finish_checked, start_checked
+from tests.sandbox.conftest import ALICE, ALICE_MAILBOX, AccountFactory
+from tests.sandbox.fixtures import finish_checked, start_checked
 from tests.sandbox.schema_check import SchemaChecker
 from tests.sandbox.test_auth_rights_and_faults import GET_CALENDAR
 

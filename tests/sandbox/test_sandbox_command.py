@@ -123,7 +123,7 @@ def test_sync_state_survives_a_restart(tmp_path: Path, seeded_tls: Path, schema_
     from exchangelib.items import SEND_TO_NONE
     from exchangelib.protocol import CachingProtocol
 
-    from tests.sandbox.conftest import finish_checked, start_checked
+    from tests.sandbox.fixtures import finish_checked, start_checked
 
     config = SandboxConfig(users=(SandboxUser("CONTOSO", "alice", "Alice-Pass-1"),), mailboxes=("alice@contoso.com",))
     state = tmp_path / "state"
