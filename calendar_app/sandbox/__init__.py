@@ -22,6 +22,8 @@ Embedding it (tests, `calendar-app --demo`, later the sync engine's and the wiza
         server.traffic_listeners.append(fn)   # fn(direction, operation, bytes) for every SOAP body
         server.internal_errors     # operations that crashed (each also answered ErrorInternalServerError)
 
+    seed_demo_week(server, DEMO_MAILBOX, datetime.date.today())   # a plausible week for --demo
+
 Rules (as the `calendar-app sandbox` command applies them): users sign in with NTLM as `DOMAIN\\name`;
 a mailbox whose local part equals a user's name is that user's own (opened without impersonation); every
 user may impersonate every mailbox unless denied. Channel binding is required by default
@@ -39,6 +41,7 @@ from calendar_app.sandbox.config import (
 )
 from calendar_app.sandbox.faults import Fault, FaultInjector, parse_fault
 from calendar_app.sandbox.mailbox_store import Mailbox, SentMessage
+from calendar_app.sandbox.demo_content import seed_demo_week
 from calendar_app.sandbox.server import SandboxServer, extended_property_key
 
 __all__ = [
@@ -55,4 +58,5 @@ __all__ = [
     "SentMessage",
     "extended_property_key",
     "parse_fault",
+    "seed_demo_week",
 ]

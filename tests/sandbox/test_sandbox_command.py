@@ -157,3 +157,18 @@ def test_sync_state_survives_a_restart(tmp_path: Path, seeded_tls: Path, schema_
             ("update", "One, moved")]
     finally:
         finish_checked(server, schema_checker)
+
+
+def test_without_options_a_demo_account_and_mailbox_with_a_week_of_appointments(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "calendar_app", "sandbox", "--port", "0", "--state", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        banner = _read_banner(process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "SANDBOX\\svc-calendar / Sandbox-Demo-1  may impersonate rep@sandbox.test" in banner
+    saved = json.loads((tmp_path / "demo" / "mailboxes" / "rep@sandbox.test.json").read_text())
+    assert len(saved["items"]) == 7
