@@ -39,9 +39,9 @@ from calendar_app.sandbox.config import (
     SandboxConfig,
     SandboxUser,
 )
+from calendar_app.sandbox.demo_content import seed_demo_week
 from calendar_app.sandbox.faults import Fault, FaultInjector, parse_fault
 from calendar_app.sandbox.mailbox_store import Mailbox, SentMessage
-from calendar_app.sandbox.demo_content import seed_demo_week
 from calendar_app.sandbox.server import SandboxServer, extended_property_key
 
 __all__ = [
