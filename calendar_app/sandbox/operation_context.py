@@ -129,8 +129,7 @@ class OperationContext:
         return mailbox, item
 
     def render_item(self, mailbox: Mailbox, item: StoredItem, shape: ItemShape) -> Any:
-        return item.render(mailbox.folder_id(item.folder), FOLDER_CHANGE_KEY, shape.wanted(), shape.extended,
-                           all_extended=False)
+        return item.render(mailbox.folder_id(item.folder), FOLDER_CHANGE_KEY, shape.wanted(), shape.extended)
 
     def id_only(self, mailbox: Mailbox, item: StoredItem) -> Any:
         return item.render(mailbox.folder_id(item.folder), FOLDER_CHANGE_KEY, frozenset({"ItemId"}), None)

@@ -56,13 +56,8 @@ DEFAULT_SHAPE = frozenset({
 # AllProperties leaves out what must be asked for explicitly.
 NOT_IN_ALL_PROPERTIES = frozenset({"MimeContent", "UniqueBody", "NormalizedBody", "TextBody", "ExtendedProperty"})
 
-# FieldURIs whose element name differs from the part after the colon.
-FIELD_URI_ELEMENT_EXCEPTIONS: dict[str, str] = {}
-
-
 def field_uri_to_element(field_uri: str) -> str:
-    if field_uri in FIELD_URI_ELEMENT_EXCEPTIONS:
-        return FIELD_URI_ELEMENT_EXCEPTIONS[field_uri]
+    """'calendar:Start' → 'Start': for the item and calendar fields the element is named after the URI."""
     return field_uri.split(":", 1)[-1]
 
 
@@ -188,8 +183,9 @@ class StoredItem:
 
     # ---------------------------------------------------------------- serialisation
     def render(self, parent_folder_id: str, parent_change_key: str, wanted: frozenset[str] | None,
-               extended_wanted: list[ExtendedKey] | None, *, all_extended: bool = False) -> Any:
-        """The item as `t:<ItemType>`. wanted=None means every stored element (AllProperties)."""
+               extended_wanted: list[ExtendedKey] | None) -> Any:
+        """The item as `t:<ItemType>`. wanted=None means every stored element (AllProperties); extended
+        properties only when asked for by ExtendedFieldURI, as in Exchange."""
         element = etree.Element(t(self.item_type))
         maintained = {
             "ItemId": _id_element("ItemId", self.item_id, self.change_key),
@@ -201,8 +197,7 @@ class StoredItem:
         else:
             names -= NOT_IN_ALL_PROPERTIES
         order = ELEMENT_ORDERS.get(self.item_type, CALENDAR_ELEMENT_ORDER)
-        extended_keys = list(self.extended) if all_extended else [
-            k for k in (extended_wanted or []) if k in self.extended]
+        extended_keys = [k for k in (extended_wanted or []) if k in self.extended]
         extended_position = order["ExtendedProperty"]
         placed_extended = False
         names = {name for name in names if name in order}
