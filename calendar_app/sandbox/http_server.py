@@ -50,6 +50,8 @@ class SandboxHttpServer(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[Any, Any]:
         raw, address = self.socket.accept()
+        # Small answers go out at once: with Nagle's algorithm and the client's delayed ACK each would wait ~40 ms.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         context, material = self.sandbox.current_tls()
         connection = context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
         with self._bindings_lock:
