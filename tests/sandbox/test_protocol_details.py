@@ -186,3 +186,36 @@ def test_restrictions_on_ordinary_fields(sandbox: SandboxServer, make_account: A
     assert sorted(item.start.day for item in later) == [4, 5]
     assert calendar.filter(start__lt=EWSDateTime(2027, 9, 4, tzinfo=utc)).count() == 1
     assert [i.subject for i in calendar.exclude(subject="Review")] == ["Kick-off"]
+
+
+def test_always_overwrite_wins_over_a_stale_change_key_and_all_properties(sandbox: SandboxServer,
+                                                                          make_account: AccountFactory,
+                                                                          trusted_ca: Path) -> None:
+    from exchangelib import CalendarItem, EWSDateTime, EWSTimeZone
+    from exchangelib.items import ALWAYS_OVERWRITE, SEND_TO_NONE
+
+    account = make_account()
+    start = EWSDateTime(2027, 10, 1, 9, tzinfo=EWSTimeZone("Europe/Berlin"))
+    item = CalendarItem(account=account, folder=account.calendar, subject="v1", start=start,
+                        end=start + dt.timedelta(hours=1))
+    item.save(send_meeting_invitations=SEND_TO_NONE)
+    old = item.changekey
+    item.subject = "v2"
+    item.save(update_fields=["subject"], send_meeting_invitations=SEND_TO_NONE)
+    stale = account.calendar.get(id=item.id)
+    stale._id = stale.ID_ELEMENT_CLS(stale.id, old)
+    stale.subject = "v3"
+    stale.save(update_fields=["subject"], conflict_resolution=ALWAYS_OVERWRITE, send_meeting_invitations=SEND_TO_NONE)
+    assert account.calendar.get(id=item.id).subject == "v3"
+
+    body = GET_CALENDAR.replace(
+        "<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>"
+        '<m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>',
+        f'<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="'
+        f'{item.id}"/></m:ItemIds></m:GetItem>')
+    with requests.Session() as session:
+        session.auth = HttpNtlmAuth(ALICE.account, ALICE.password)
+        text = session.post(sandbox.url, data=body.encode(), verify=str(trusted_ca), timeout=30).text
+    for element in ("<t:ItemClass>IPM.Appointment</t:ItemClass>", "<t:Subject>v3</t:Subject>", "<t:UID>",
+                    "<t:Start>2027-10-01T07:00:00Z</t:Start>", "<t:MyResponseType>Organizer</t:MyResponseType>"):
+        assert element in text
