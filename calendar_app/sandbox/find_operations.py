@@ -12,6 +12,7 @@ from lxml import etree
 from calendar_app.sandbox.item_schema import DATETIME_ELEMENTS
 from calendar_app.sandbox.mailbox_store import Folder
 from calendar_app.sandbox.operation_context import OperationContext, parse_item_shape
+from calendar_app.sandbox.recurrence import occurrences_in
 from calendar_app.sandbox.soap import OperationError, bool_text, error_message, m, new_response, success_message, t
 from calendar_app.sandbox.stored_item import StoredItem, extended_key, field_uri_to_element, parse_datetime
 
@@ -76,6 +77,9 @@ def _find_in_folder(folder: Folder, body: Any) -> tuple[Any, list[StoredItem]]:
             raise OperationError("ErrorCalendarViewRangeTooBig",
                                  "The requested view range exceeds the maximum range of two years.")
         matched = [item for item in folder.overlapping(start, end) if item.item_type == "CalendarItem"]
+        for master_id in folder.recurring:
+            matched.extend(occurrences_in(folder.items[master_id], start, end))
+        matched.sort(key=lambda item: (item.start or start, item.item_id))
         limit = calendar_view.get("MaxEntriesReturned")
         total = len(matched)
         if limit is not None and total > int(limit):

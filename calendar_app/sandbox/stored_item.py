@@ -106,6 +106,8 @@ def mailbox_of_item_id(item_id: str) -> str | None:
         raw = base64.b64decode(item_id, validate=True)
     except ValueError:
         return None
+    if raw.startswith(b"SBXO") and len(raw) > 12:  # an occurrence: master id after the start time
+        raw = raw[12:]
     if not raw.startswith(b"SBXI") or len(raw) < 21:
         return None
     try:

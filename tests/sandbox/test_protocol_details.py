@@ -219,3 +219,34 @@ def test_always_overwrite_wins_over_a_stale_change_key_and_all_properties(sandbo
     for element in ("<t:ItemClass>IPM.Appointment</t:ItemClass>", "<t:Subject>v3</t:Subject>", "<t:UID>",
                     "<t:Start>2027-10-01T07:00:00Z</t:Start>", "<t:MyResponseType>Organizer</t:MyResponseType>"):
         assert element in text
+
+
+def test_recurring_series_is_expanded_in_a_calendar_view_across_daylight_saving(
+        sandbox: SandboxServer, make_account: AccountFactory) -> None:
+    from exchangelib import CalendarItem, EWSDateTime, EWSTimeZone
+    from exchangelib.items import SEND_TO_NONE
+    from exchangelib.recurrence import NumberedPattern, Recurrence, WeeklyPattern
+
+    berlin = EWSTimeZone("Europe/Berlin")
+    account = make_account()
+    start = EWSDateTime(2027, 3, 22, 10, tzinfo=berlin)  # Monday; Berlin moves its clocks on 28 March
+    series = CalendarItem(
+        account=account, folder=account.calendar, subject="Weekly sales call", start=start,
+        end=start + dt.timedelta(minutes=30),
+        recurrence=Recurrence(pattern=WeeklyPattern(interval=1, weekdays=["Monday", "Wednesday"]),
+                              boundary=NumberedPattern(start=start.date(), number=4)))
+    series.save(send_meeting_invitations=SEND_TO_NONE)
+
+    view = list(account.calendar.view(start=EWSDateTime(2027, 3, 20, tzinfo=berlin),
+                                      end=EWSDateTime(2027, 4, 20, tzinfo=berlin)))
+    assert [(o.start.astimezone(berlin).strftime("%a %d %H:%M"), o.type) for o in view] == [
+        ("Mon 22 10:00", "Occurrence"), ("Wed 24 10:00", "Occurrence"),
+        ("Mon 29 10:00", "Occurrence"), ("Wed 31 10:00", "Occurrence")]
+    occurrence = account.calendar.get(id=view[2].id)
+    assert (occurrence.subject, occurrence.type) == ("Weekly sales call", "Occurrence")
+    master = account.calendar.get(id=series.id)
+    assert master.type == "RecurringMaster" and master.recurrence.boundary.number == 4
+    third = account.calendar.get(id=master.id).occurrence(3)  # OccurrenceItemId, InstanceIndex 3
+    third.refresh()
+    assert third.start == view[2].start
+    assert [kind for kind, _ in account.calendar.sync_items()] == ["create"]  # the series is one item
