@@ -414,6 +414,7 @@ def _update_one(context: OperationContext, change: Any, resolution: str,
                     sequence = int(item.text("AppointmentSequenceNumber") or "0") + 1
                     _set(item, "AppointmentSequenceNumber", str(sequence))
                 _set(item, "MeetingRequestWasSent", "true")
+                item.changed_outside_replace()
             if removed:
                 _send(context.store, mailbox, item, "cancellation", removed,
                       save_copy=send_mode.endswith("SaveCopy"))

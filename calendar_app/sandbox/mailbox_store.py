@@ -230,6 +230,7 @@ class Mailbox:
         folder.unindex(item)
         mutate(item)
         item.version += 1
+        item.changed_outside_replace()
         folder.index(item)
         folder.record_change(self.next_sequence(), item.item_id)
         self.dirty = True
@@ -276,7 +277,8 @@ class Mailbox:
             "items": [item.to_storage() for folder in self.folders.values() for item in folder.items.values()],
             "logs": {
                 name: {
-                    "log": folder.change_log, "created": folder.created_at, "tombstones": sorted(folder.tombstones),
+                    "log": list(folder.change_log), "created": dict(folder.created_at),
+                    "tombstones": sorted(folder.tombstones),
                 }
                 for name, folder in self.folders.items()
             },
@@ -341,8 +343,9 @@ class MailboxStore:
             with mailbox.lock:
                 if only_dirty and not mailbox.dirty:
                     continue
-                data = json.dumps(mailbox.to_storage())
+                snapshot = mailbox.to_storage()  # copies of lists and cached, never-mutated item records
                 mailbox.dirty = False
+            data = json.dumps(snapshot)  # outside the lock: requests go on meanwhile
             path = self._path(mailbox.address)
             assert path is not None
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -141,6 +141,7 @@ class StoredItem:
     version: int = 1
     field_versions: dict[str, int] = field(default_factory=dict)  # element / extended key repr → version set
     created: dt.datetime = field(default_factory=utc_now)
+    storage_cache: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def change_key(self) -> str:
@@ -215,17 +216,27 @@ class StoredItem:
             _append_extended(element, self.extended, extended_keys)
         return element
 
+    def changed_outside_replace(self) -> None:
+        """Forget the cached storage form after changing elements without a new version."""
+        self.storage_cache = None
+
     def to_storage(self) -> dict[str, Any]:
+        """The persisted form; cached per version, since saving 10,000 items must not stall requests."""
+        cached = self.storage_cache
+        if cached is not None and cached["version"] == self.version:
+            return cached
         container = etree.Element(t("Stored"), nsmap={"t": t("")[1:-1]})
         for child in self.elements.values():
             container.append(copy.deepcopy(child))
         for child in self.extended.values():
             container.append(copy.deepcopy(child))
-        return {
+        record = {
             "id": self.item_id, "folder": self.folder, "type": self.item_type, "version": self.version,
-            "created": format_datetime(self.created), "field_versions": self.field_versions,
+            "created": format_datetime(self.created), "field_versions": dict(self.field_versions),
             "xml": etree.tostring(container, encoding="unicode"),
         }
+        self.storage_cache = record
+        return record
 
     @classmethod
     def from_storage(cls, record: dict[str, Any]) -> StoredItem:

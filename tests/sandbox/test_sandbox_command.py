@@ -157,6 +157,8 @@ def test_sync_state_survives_a_restart(tmp_path: Path, seeded_tls: Path, schema_
             ("update", "One, moved")]
     finally:
         finish_checked(server, schema_checker)
+    with SandboxServer(config, state) as third:  # the update was saved, not an older cached form
+        assert [i.text("Subject") for i in third.calendar_items("alice@contoso.com")] == ["One, moved"]
 
 
 def test_without_options_a_demo_account_and_mailbox_with_a_week_of_appointments(tmp_path: Path) -> None:
