@@ -29,6 +29,12 @@ a mailbox whose local part equals a user's name is that user's own (opened witho
 user may impersonate every mailbox unless denied. Channel binding is required by default
 (`SandboxConfig.extended_protection`). State (items, change logs, sent messages, certificates) lives in
 `state_dir`: `tls/` and `mailboxes/*.json`.
+
+Where it knowingly differs from Exchange: NTLM only (raw NTLM tokens under `Negotiate` or `NTLM`; no
+Kerberos/SPNEGO); recurring series are expanded for daily, weekly and absolute-monthly patterns only, without
+modified or deleted occurrences, and single occurrences cannot be changed; date-times without an offset are
+taken as UTC (a TimeZoneContext header is not applied to them); push subscriptions are accepted but never
+delivered; no attachments or MIME content; ResolveNames searches the sandbox's own mailboxes.
 """
 
 from calendar_app.sandbox.config import (
