@@ -10,7 +10,7 @@ to every operation; without `*TIMES` it stays until removed.
 | `http500` | HTTP 500 with IIS's "Server Error in '/EWS' Application." page |
 | `http503` | HTTP 503 Service Unavailable |
 | `drop-before` | the connection closes before the request is carried out: nothing changed |
-| `drop-after` | the request is carried out, then the connection closes without an answer: unknown outcome |
+| `drop-after` | the request is carried out, then the connection closes without an answer: unknown outcome; for GetStreamingEvents the stream breaks after its first message |
 | `latency:MS` | every matching answer is delayed by MS milliseconds |
 | `changed-certificate` | new connections are served with a different, unrelated certificate chain |
 """

@@ -238,6 +238,9 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
                 self.server.sandbox.observe("response", operation, payload)
                 self.wfile.write(f"{len(payload):X}\r\n".encode() + payload + b"\r\n")
                 self.wfile.flush()
+                if self.server.sandbox.faults.take(operation, ("drop-after",)):
+                    self._drop()  # the stream breaks while the client listens
+                    return
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
