@@ -2,7 +2,8 @@
 
 A fault is `KIND[:VALUE][@OPERATION][*TIMES]` on the command line (`--fault busy:5000@CreateItem*2`), or
 `server.faults.add(kind, value=..., operation=..., times=...)` from Python. Without `@OPERATION` it applies
-to every operation; without `*TIMES` it stays until removed.
+to every operation; without `*TIMES` it stays until removed. `drop-after@GetStreamingEvents` breaks a
+stream after its first message.
 
 | kind | what the client gets |
 |---|---|
@@ -10,7 +11,7 @@ to every operation; without `*TIMES` it stays until removed.
 | `http500` | HTTP 500 with IIS's "Server Error in '/EWS' Application." page |
 | `http503` | HTTP 503 Service Unavailable |
 | `drop-before` | the connection closes before the request is carried out: nothing changed |
-| `drop-after` | the request is carried out, then the connection closes without an answer: unknown outcome; for GetStreamingEvents the stream breaks after its first message |
+| `drop-after` | the request is carried out, then the connection closes without an answer: unknown outcome |
 | `latency:MS` | every matching answer is delayed by MS milliseconds |
 | `changed-certificate` | new connections are served with a different, unrelated certificate chain |
 """
