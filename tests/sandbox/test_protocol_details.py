@@ -250,3 +250,14 @@ def test_recurring_series_is_expanded_in_a_calendar_view_across_daylight_saving(
     third.refresh()
     assert third.start == view[2].start
     assert [kind for kind, _ in account.calendar.sync_items()] == ["create"]  # the series is one item
+
+
+@pytest.mark.parametrize("body", [b"", b"<not-xml", b'<?xml version="1.0"?><Envelope/>'])
+def test_malformed_requests_get_a_schema_validation_fault(sandbox: SandboxServer, trusted_ca: Path,
+                                                          body: bytes) -> None:
+    with requests.Session() as session:
+        session.auth = HttpNtlmAuth(ALICE.account, ALICE.password)
+        response = session.post(sandbox.url, data=body, verify=str(trusted_ca), timeout=30)
+    assert response.status_code == 500
+    assert b"<e:ResponseCode" in response.content and b"ErrorSchemaValidation" in response.content
+    assert response.content.startswith(b"<?xml")  # exchangelib parses a 500 only when it looks like XML
