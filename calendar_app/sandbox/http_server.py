@@ -17,6 +17,7 @@ from calendar_app.sandbox import soap
 from calendar_app.sandbox.dispatch import MAILBOX_FREE, operation_for
 from calendar_app.sandbox.ntlm_auth import ConnectionAuthState
 from calendar_app.sandbox.operation_context import OperationContext
+from calendar_app.sandbox.time_zones import apply_time_zone_context
 
 if TYPE_CHECKING:
     from calendar_app.sandbox.server import SandboxServer
@@ -129,6 +130,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             operation = request.operation
             sandbox.observe("request", operation, body)
             function, streaming = operation_for(operation, request.body)
+            apply_time_zone_context(request.header, request.body)
             user = self._request_user
             assert user is not None
             address = sandbox.rights.mailbox_for(user, request.header)
