@@ -5,13 +5,13 @@ conflicts, throttling, invitations, per-item errors, the mass-delete guard."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from calendar_app.domain import Appointment, FreeBusy, new_appointment
+from calendar_app.domain import Appointment, FreeBusy
 from calendar_app.sync.in_memory_remote import Fault, InMemoryRemoteCalendar
 from calendar_app.sync.merge import ConflictPolicy
 from calendar_app.sync.remote_calendar import (
@@ -22,7 +22,7 @@ from calendar_app.sync.remote_calendar import (
     Throttled,
     TransientNetwork,
 )
-from tests.support.calendar_sync import LocalCalendar, assert_same_calendars, meeting, remote_appointments
+from tests.support.calendar_sync import KINDS, LocalCalendar, assert_same_calendars, meeting, remote_appointments
 
 
 @pytest.fixture
@@ -41,23 +41,6 @@ def another_device(tmp_path: Path, remote: InMemoryRemoteCalendar, name: str = "
 
 
 # ---------------------------------------------------------------- every field, both ways
-
-KINDS: dict[str, Appointment] = {
-    "plain": meeting("Call with Fabrikam"),
-    "all-day": new_appointment(subject="Trade fair", start=datetime(2026, 6, 1), end=datetime(2026, 6, 4),
-                               timezone="Europe/Berlin", is_all_day=True, free_busy=FreeBusy.OUT_OF_OFFICE),
-    "attendees": meeting("Pricing", required_attendees=("buyer@fabrikam.com", "cfo@fabrikam.com"),
-                         optional_attendees=("assistant@fabrikam.com",)),
-    # Europe/Berlin springs forward at 02:00 on 29 March 2026: the wall-clock times must survive.
-    "dst-crossing": new_appointment(subject="Overnight install", start=datetime(2026, 3, 28, 22, 0),
-                                    end=datetime(2026, 3, 29, 6, 30), timezone="Europe/Berlin"),
-    "non-local-zone": new_appointment(subject="Call with Tokyo office", start=datetime(2026, 5, 4, 18),
-                                      end=datetime(2026, 5, 4, 19, 15), timezone="Asia/Tokyo"),
-    "everything": meeting("Full", location="Room 4.01", body="Agenda:\n1. Prices\n2. Dates ✓",
-                          reminder_minutes=None, free_busy=FreeBusy.TENTATIVE, is_private=True,
-                          categories=("Customer", "Q2"), required_attendees=("a@contoso.com",)),
-}
-
 
 def edits_of(a: Appointment) -> list[dict[str, object]]:
     zone = ZoneInfo("America/New_York")

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from calendar_app.domain import Appointment, new_appointment
+from calendar_app.domain import Appointment, FreeBusy, new_appointment
 from calendar_app.store import AppointmentRepository, Database, Outbox, SyncRecords
 from calendar_app.sync.engine import SyncEngine
 from calendar_app.sync.in_memory_remote import InMemoryRemoteCalendar
@@ -72,3 +72,21 @@ def meeting(subject: str = "Quarterly review with Contoso", *, day: int = 4, hou
             zone: str = "Europe/Berlin", **other: Any) -> Appointment:
     return new_appointment(subject=subject, start=datetime(2026, 5, day, hour),
                            end=datetime(2026, 5, day, hour + hours), timezone=zone, **other)
+
+
+# One of each kind of appointment the domain allows: what every round trip must carry unchanged.
+KINDS: dict[str, Appointment] = {
+    "plain": meeting("Call with Fabrikam"),
+    "all-day": new_appointment(subject="Trade fair", start=datetime(2026, 6, 1), end=datetime(2026, 6, 4),
+                               timezone="Europe/Berlin", is_all_day=True, free_busy=FreeBusy.OUT_OF_OFFICE),
+    "attendees": meeting("Pricing", required_attendees=("buyer@fabrikam.com", "cfo@fabrikam.com"),
+                         optional_attendees=("assistant@fabrikam.com",)),
+    # Europe/Berlin springs forward at 02:00 on 29 March 2026: the wall-clock times must survive.
+    "dst-crossing": new_appointment(subject="Overnight install", start=datetime(2026, 3, 28, 22, 0),
+                                    end=datetime(2026, 3, 29, 6, 30), timezone="Europe/Berlin"),
+    "non-local-zone": new_appointment(subject="Call with Tokyo office", start=datetime(2026, 5, 4, 18),
+                                      end=datetime(2026, 5, 4, 19, 15), timezone="Asia/Tokyo"),
+    "everything": meeting("Full", location="Room 4.01", body="Agenda:\n1. Prices\n2. Dates ✓",
+                          reminder_minutes=None, free_busy=FreeBusy.TENTATIVE, is_private=True,
+                          categories=("Customer", "Q2"), required_attendees=("a@contoso.com",)),
+}
