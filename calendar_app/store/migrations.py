@@ -72,6 +72,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sync_status_by_state ON sync_status (state);
     """,
+    # 3: items we created that no pull has reported yet. Exchange's incremental sync does not tell
+    # a client about an item created and deleted between two of its pulls, so such an item must be
+    # checked directly or it would linger here after someone deleted it in Outlook.
+    """
+    ALTER TABLE sync_status ADD COLUMN awaiting_pull INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

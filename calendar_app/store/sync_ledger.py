@@ -82,13 +82,26 @@ class SyncLedger:
     def held_uuids(self) -> set[str]:
         """Appointments in conflict: their pushes wait until the rep has chosen."""
         with self._db.reading() as c:
-            return {str(r[0]) for r in c.execute("SELECT DISTINCT uuid FROM conflicts")}
+            # A cancel overrides a conflict: the rep no longer wants the appointment either way.
+            return {str(r[0]) for r in c.execute(
+                "SELECT DISTINCT k.uuid FROM conflicts k JOIN appointments a USING (uuid) WHERE a.is_cancelled = 0")}
 
     # ------------------------------------------------------------------ push outcomes
+    def mark_sending_create(self, operation_id: int, uuid: str, sent: Appointment) -> None:
+        """Before a create goes out: the outcome is unknown until the answer is stored, and the
+        version sent becomes the merge base, so if the answer is lost and the item turns up
+        later (changed by someone else meanwhile), the merge knows what we sent."""
+        with self._db.transaction() as c:
+            c.execute("UPDATE outbox SET attempts = attempts + 1, outcome_unknown = 1 WHERE id = ?",
+                      (operation_id,))
+            c.execute("UPDATE sync_status SET snapshot = ? WHERE uuid = ? AND item_id IS NULL",
+                      (json.dumps(sent.to_dict()), uuid))
+
     def complete_create(self, operation_id: int, uuid: str, *, item_id: str, change_key: str,
                         snapshot: Appointment) -> None:
         with self._db.transaction() as c:
             _set_remote(c, uuid, item_id, change_key, snapshot)
+            c.execute("UPDATE sync_status SET awaiting_pull = 1 WHERE uuid = ?", (uuid,))
             c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
             _queue_update_if_ahead(c, uuid)
             _refresh_state(c, uuid)
@@ -100,10 +113,12 @@ class SyncLedger:
             c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
             _refresh_state(c, uuid)
 
-    def drop_operation(self, operation_id: int, uuid: str) -> None:
+    def drop_operation(self, operation_id: int, uuid: str, *, awaiting_pull: bool = False) -> None:
         """An operation with nothing left to send (the server already has it)."""
         with self._db.transaction() as c:
             c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
+            if awaiting_pull:
+                c.execute("UPDATE sync_status SET awaiting_pull = 1 WHERE uuid = ?", (uuid,))
             _queue_update_if_ahead(c, uuid)
             _refresh_state(c, uuid)
 
@@ -178,6 +193,17 @@ class SyncLedger:
     def exists(self, uuid: str) -> bool:
         with self._db.reading() as c:
             return c.execute("SELECT 1 FROM appointments WHERE uuid = ?", (uuid,)).fetchone() is not None
+
+    def mark_reported(self, item_ids: list[str]) -> None:
+        """A pull mentioned these items: from now on the incremental sync will tell us their fate."""
+        with self._db.transaction() as c:
+            c.executemany("UPDATE sync_status SET awaiting_pull = 0 WHERE item_id = ?", [(i,) for i in item_ids])
+
+    def awaiting_pull(self) -> dict[str, str]:
+        """Item id → UUID of items we created that no pull has mentioned yet."""
+        with self._db.reading() as c:
+            rows = c.execute("SELECT item_id, uuid FROM sync_status WHERE awaiting_pull = 1 AND item_id IS NOT NULL")
+            return {str(r[0]): str(r[1]) for r in rows}
 
     # ------------------------------------------------------------------ folders
     def folder_sync_state(self, folder: str) -> str | None:

@@ -217,10 +217,13 @@ class SyncEngine:
             tally.failures.append(ItemFailure(op.uuid, str(error)))
             return "skipped"
 
-    def _send(self, op: OutboxOperation, request: Callable[[], T]) -> T:
+    def _send(self, op: OutboxOperation, request: Callable[[], T], *, mark: Callable[[], None] | None = None) -> T:
         """Send one request that changes the server. The outbox row says "outcome unknown"
         before it goes out, so a crash mid-request makes the next run look before re-sending."""
-        self._outbox.mark_sending(op.id)
+        if mark is None:
+            self._outbox.mark_sending(op.id)
+        else:
+            mark()
         try:
             return request()
         except (Throttled, TransientNetwork, Conflict, ItemGone, ItemRejected) as error:
@@ -236,15 +239,17 @@ class SyncEngine:
         if op.outcome_unknown:
             found = self._remote.find_by_local_uuid(uuid)
             if found is not None:
-                self._ledger.complete_create(op.id, uuid, item_id=found.item_id, change_key=found.change_key,
-                                             snapshot=found.appointment)
+                # It arrived: merge against the version we sent (others may have changed it since).
+                self._reconcile(uuid, found, tally)
+                self._ledger.drop_operation(op.id, uuid, awaiting_pull=True)
                 tally.pushed += 1
                 return "done"
         if item.is_cancelled:  # never reached the server: nobody to tell
             self._ledger.forget(uuid)
             return "done"
         appointment = item.appointment
-        version = self._send(op, lambda: self._remote.create(appointment, send_invitations=appointment.has_attendees))
+        version = self._send(op, lambda: self._remote.create(appointment, send_invitations=appointment.has_attendees),
+                             mark=lambda: self._ledger.mark_sending_create(op.id, uuid, appointment))
         self._ledger.complete_create(op.id, uuid, item_id=version.item_id, change_key=version.change_key,
                                      snapshot=appointment)
         tally.pushed += 1
@@ -370,6 +375,20 @@ class SyncEngine:
             self._apply_change(change, tally)
             progress(SyncProgress("pull", done, total, "applying changes from Exchange"))
         self._ledger.set_folder_sync_state(CALENDAR_FOLDER, cursor)
+        self._ledger.mark_reported(list(changes))
+        self._check_unreported_creates(tally)
+
+    def _check_unreported_creates(self, tally: _Tally) -> None:
+        """An item we created and someone deleted before our next pull is never reported by the
+        incremental sync (the server never told us about it, so it tells us of no deletion):
+        ask for each such item directly."""
+        for item_id, uuid in self._ledger.awaiting_pull().items():
+            try:
+                self._remote.get(item_id)
+            except ItemGone:
+                self._apply_remote_delete(uuid, tally)
+                continue
+            self._ledger.mark_reported([item_id])
 
     def _apply_change(self, change: RemoteChange, tally: _Tally) -> None:
         if change.kind is ChangeKind.DELETED or change.item is None:

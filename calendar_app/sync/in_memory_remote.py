@@ -161,6 +161,11 @@ class InMemoryRemoteCalendar:
         with self._lock:
             return [_as_remote(s) for s in self._box.items.values() if s.in_calendar]
 
+    def peek(self, item_id: str) -> RemoteItem:
+        """The item as stored, bypassing faults and back-off (what a test inspects)."""
+        with self._lock:
+            return _as_remote(self._live(item_id))
+
     def sent_messages(self) -> list[SentMessage]:
         with self._lock:
             return list(self._box.sent)
