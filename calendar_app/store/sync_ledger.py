@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from calendar_app.domain.appointment import SYNCED_FIELDS, Appointment
+from calendar_app.domain.field_groups import FIELD_GROUPS
 from calendar_app.store.appointment_repository import _COLUMNS, _row_values, appointment_from_row
 from calendar_app.store.clock import utc_now_text, utc_text
 from calendar_app.store.database import Database
@@ -97,6 +98,17 @@ class SyncLedger:
             c.execute("UPDATE sync_status SET snapshot = ? WHERE uuid = ? AND item_id IS NULL",
                       (json.dumps(sent.to_dict()), uuid))
 
+    def mark_sending_update(self, operation_id: int, sent: Appointment) -> None:
+        """Before an update goes out. Every version sent is kept until the operation completes or
+        a merge takes the server's version as the new base: any attempt may have been carried out
+        even when a later one was refused."""
+        with self._db.transaction() as c:
+            row = c.execute("SELECT sent_version FROM outbox WHERE id = ?", (operation_id,)).fetchone()
+            sent_versions = json.loads(row[0]) if row and row[0] else []
+            sent_versions.append(sent.to_dict())
+            c.execute("UPDATE outbox SET attempts = attempts + 1, outcome_unknown = 1, sent_version = ? WHERE id = ?",
+                      (json.dumps(sent_versions), operation_id))
+
     def complete_create(self, operation_id: int, uuid: str, *, item_id: str, change_key: str,
                         snapshot: Appointment) -> None:
         with self._db.transaction() as c:
@@ -161,13 +173,15 @@ class SyncLedger:
         with self._db.transaction() as c:
             current = _read_item(c, uuid)
             assert current is not None, f"reconcile of unknown appointment {uuid}"
-            result = merge(current.snapshot, current.appointment)
+            result = merge(_merge_base(c, uuid, current.snapshot, remote), current.appointment)
             merged = result.merged
             if merged != current.appointment:
                 values = _row_values(merged)
                 c.execute(f"UPDATE appointments SET {', '.join(f'{k} = ?' for k in values)} WHERE uuid = ?",
                           (*values.values(), uuid))
             _set_remote(c, uuid, item_id, change_key, remote)
+            # The server's version is the new base: it already holds whatever earlier attempts did.
+            c.execute("UPDATE outbox SET sent_version = NULL WHERE uuid = ?", (uuid,))
             c.execute("DELETE FROM conflicts WHERE uuid = ?", (uuid,))
             for conflict in result.conflicts:
                 c.execute(
@@ -240,6 +254,28 @@ def _read_item(c: sqlite3.Connection, uuid: str) -> LocalItem | None:
     snapshot = Appointment.from_dict(json.loads(row[17])) if row[17] else None
     return LocalItem(appointment_from_row(row), bool(row[14]), row[15], row[16], snapshot, str(row[18]),
                      bool(row[19]))
+
+
+def _merge_base(c: sqlite3.Connection, uuid: str, snapshot: Appointment | None,
+                remote: Appointment) -> Appointment | None:
+    """The last version both sides agreed on. An update whose answer was lost may have been
+    carried out: where Exchange now holds exactly what it carried, that is our own write, so it
+    counts as agreed (otherwise a later local edit of the same field would look like a conflict)."""
+    if snapshot is None:
+        return None
+    rows = c.execute("SELECT sent_version FROM outbox WHERE uuid = ? AND sent_version IS NOT NULL ORDER BY id",
+                     (uuid,)).fetchall()
+    base = snapshot
+    for (sent_text,) in rows:
+        for sent_dict in json.loads(sent_text):
+            sent = replace(Appointment.from_dict(sent_dict), uuid=snapshot.uuid)
+            agreed: dict[str, Any] = {}
+            for group in FIELD_GROUPS:
+                sent_changed = any(getattr(base, f) != getattr(sent, f) for f in group)
+                if sent_changed and all(getattr(remote, f) == getattr(sent, f) for f in group):
+                    agreed.update({f: getattr(sent, f) for f in group})
+            base = replace(base, **agreed) if agreed else base
+    return base
 
 
 def _set_remote(c: sqlite3.Connection, uuid: str, item_id: str, change_key: str, snapshot: Appointment) -> None:

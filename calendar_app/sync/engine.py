@@ -272,7 +272,8 @@ class SyncEngine:
         item_id, change_key = item.item_id, item.change_key
         try:
             version = self._send(op, lambda: self._remote.update(item_id, change_key, appointment, fields,
-                                                                 send_to=send_to))
+                                                                 send_to=send_to),
+                                 mark=lambda: self._ledger.mark_sending_update(op.id, appointment))
         except Conflict:
             return self._refetch_and_merge(uuid, item_id, tally)
         except ItemGone:
