@@ -88,26 +88,39 @@ class SyncLedger:
                 "SELECT DISTINCT k.uuid FROM conflicts k JOIN appointments a USING (uuid) WHERE a.is_cancelled = 0")}
 
     # ------------------------------------------------------------------ push outcomes
-    def mark_sending_create(self, operation_id: int, uuid: str, sent: Appointment) -> None:
-        """Before a create goes out: the outcome is unknown until the answer is stored, and the
-        version sent becomes the merge base, so if the answer is lost and the item turns up
-        later (changed by someone else meanwhile), the merge knows what we sent."""
+    def mark_sending(self, operation_id: int) -> bool:
+        """Recorded before a request goes out: if we die mid-request, the next attempt knows the
+        outcome is unknown. False when the operation is gone (the rep dropped an appointment
+        that never reached Exchange a moment ago): then nothing must be sent."""
         with self._db.transaction() as c:
-            c.execute("UPDATE outbox SET attempts = attempts + 1, outcome_unknown = 1 WHERE id = ?",
-                      (operation_id,))
+            return c.execute("UPDATE outbox SET attempts = attempts + 1, outcome_unknown = 1 WHERE id = ?",
+                             (operation_id,)).rowcount == 1
+
+    def mark_sending_create(self, operation_id: int, uuid: str, sent: Appointment) -> bool:
+        """As `mark_sending`; also the version sent becomes the merge base, so if the answer is
+        lost and the item turns up later (changed by someone else meanwhile), the merge knows
+        what we sent."""
+        with self._db.transaction() as c:
+            if c.execute("UPDATE outbox SET attempts = attempts + 1, outcome_unknown = 1 WHERE id = ?",
+                         (operation_id,)).rowcount != 1:
+                return False
             c.execute("UPDATE sync_status SET snapshot = ? WHERE uuid = ? AND item_id IS NULL",
                       (json.dumps(sent.to_dict()), uuid))
+            return True
 
-    def mark_sending_update(self, operation_id: int, sent: Appointment) -> None:
-        """Before an update goes out. Every version sent is kept until the operation completes or
-        a merge takes the server's version as the new base: any attempt may have been carried out
-        even when a later one was refused."""
+    def mark_sending_update(self, operation_id: int, sent: Appointment) -> bool:
+        """As `mark_sending`. Every version sent is kept until the operation completes or a merge
+        takes the server's version as the new base: any attempt may have been carried out even
+        when a later one was refused."""
         with self._db.transaction() as c:
             row = c.execute("SELECT sent_version FROM outbox WHERE id = ?", (operation_id,)).fetchone()
-            sent_versions = json.loads(row[0]) if row and row[0] else []
+            if row is None:
+                return False
+            sent_versions = json.loads(row[0]) if row[0] else []
             sent_versions.append(sent.to_dict())
             c.execute("UPDATE outbox SET attempts = attempts + 1, outcome_unknown = 1, sent_version = ? WHERE id = ?",
                       (json.dumps(sent_versions), operation_id))
+            return True
 
     def complete_create(self, operation_id: int, uuid: str, *, item_id: str, change_key: str,
                         snapshot: Appointment) -> None:
@@ -123,6 +136,8 @@ class SyncLedger:
             c.execute("UPDATE sync_status SET change_key = ?, snapshot = ?, synced_at = ? WHERE uuid = ?",
                       (change_key, json.dumps(snapshot.to_dict()), utc_now_text(), uuid))
             c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
+            # The rep may have saved again while the request was out: queue what is still ahead.
+            _queue_update_if_ahead(c, uuid)
             _refresh_state(c, uuid)
 
     def drop_operation(self, operation_id: int, uuid: str, *, awaiting_pull: bool = False) -> None:

@@ -58,6 +58,11 @@ class _StopRun(Exception):
     """Internal: the run ends here (the reason is already in the tally)."""
 
 
+class _OperationWithdrawn(Exception):
+    """Internal: the operation vanished from the outbox just before sending (the rep cancelled
+    an appointment Exchange never saw); nothing was sent."""
+
+
 @dataclass
 class _Tally:
     started_at: datetime
@@ -210,6 +215,8 @@ class SyncEngine:
             if op.operation == "create" or item.item_id is None:
                 return self._push_create(op, item, tally)
             return self._push_update(op, item, tally)
+        except _OperationWithdrawn:
+            return "done"
         except ItemRejected as error:
             not_before = datetime.now(UTC) + min(MAX_ITEM_BACK_OFF, timedelta(minutes=2 ** min(op.attempts, 10)))
             self._ledger.postpone(op.id, str(error), not_before=not_before, outcome_known=True,
@@ -217,13 +224,12 @@ class SyncEngine:
             tally.failures.append(ItemFailure(op.uuid, str(error)))
             return "skipped"
 
-    def _send(self, op: OutboxOperation, request: Callable[[], T], *, mark: Callable[[], None] | None = None) -> T:
+    def _send(self, op: OutboxOperation, request: Callable[[], T], *, mark: Callable[[], bool] | None = None) -> T:
         """Send one request that changes the server. The outbox row says "outcome unknown"
         before it goes out, so a crash mid-request makes the next run look before re-sending."""
-        if mark is None:
-            self._outbox.mark_sending(op.id)
-        else:
-            mark()
+        marked = self._ledger.mark_sending(op.id) if mark is None else mark()
+        if not marked:
+            raise _OperationWithdrawn
         try:
             return request()
         except (Throttled, TransientNetwork, Conflict, ItemGone, ItemRejected) as error:
