@@ -26,6 +26,7 @@ from calendar_app.sync.remote_calendar import (
     Throttled,
     TransientNetwork,
 )
+from calendar_app.sync.report import SyncProgress
 from tests.support.calendar_sync import KINDS, LocalCalendar, assert_same_calendars, meeting, remote_appointments
 
 
@@ -537,3 +538,34 @@ def test_edits_on_another_thread_during_syncs_all_arrive(tmp_path: Path, remote:
     assert remote_appointments(remote) == expected == local.appointments()
     requests = Counter((m.local_uuid, m.to) for m in remote.sent_messages() if m.cause == "create")
     assert max(requests.values()) == 1
+
+
+def test_a_stop_request_during_the_pull_keeps_the_sync_position(tmp_path: Path,
+                                                                remote: InMemoryRemoteCalendar) -> None:
+    for n in range(12):
+        remote.external_create(meeting(f"Visit {n}", day=1 + n))
+    local = LocalCalendar.open(tmp_path / "c.sqlite3", remote, page_size=4)
+    stop = threading.Event()
+
+    def stop_after_first_page(progress: SyncProgress) -> None:
+        if progress.phase == "pull":
+            stop.set()
+
+    report = local.engine.run_once(stop, stop_after_first_page)
+    assert report.cancelled and local.appointments() == {}
+    assert local.records.folder_sync_state("calendar") is None
+    report = local.sync()
+    assert report.created_locally == 12 and report.converged
+    assert len(report.changed_uuids) == 12
+
+
+def test_progress_and_changed_items_are_reported(local: LocalCalendar, remote: InMemoryRemoteCalendar) -> None:
+    a, b = meeting("A"), meeting("B", hour=11)
+    local.repo.add(a)
+    local.repo.add(b)
+    seen: list[SyncProgress] = []
+    report = local.engine.run_once(None, seen.append)
+    pushes = [p for p in seen if p.phase == "push"]
+    assert [(p.done, p.total) for p in pushes] == [(1, 2), (2, 2)]
+    assert set(report.changed_uuids) == {a.uuid, b.uuid}
+    assert "sent 2" in report.summary()

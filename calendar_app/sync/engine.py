@@ -79,6 +79,7 @@ class _Tally:
     mass_delete_blocked: int = 0
     cancelled: bool = False
     notes: list[str] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
 
 
 class SyncEngine:
@@ -176,6 +177,7 @@ class SyncEngine:
             retry_after_seconds=tally.retry_after_seconds, retry_reason=tally.retry_reason,
             fatal_error=tally.fatal_error, fatal_kind=tally.fatal_kind,
             mass_delete_blocked=tally.mass_delete_blocked, cancelled=tally.cancelled, notes=tuple(tally.notes),
+            changed_uuids=tuple(sorted(tally.touched)),
         )
 
     # ------------------------------------------------------------------ push
@@ -184,6 +186,7 @@ class SyncEngine:
         conflict_rounds: dict[int, int] = {}
         skipped: set[int] = set()
         done = 0
+        total = self._outbox.pending_count()
         while True:
             operations = [op for op in self._outbox.ready(limit=100)
                           if op.uuid not in held and op.id not in skipped]
@@ -202,9 +205,11 @@ class SyncEngine:
                 elif outcome == "skipped":
                     skipped.add(op.id)
                 done += 1
-                progress(SyncProgress("push", done, None, f"{op.operation} {op.uuid}"))
+                total = max(total, done)
+                progress(SyncProgress("push", done, total, f"{op.operation} {op.uuid}"))
 
     def _push_one(self, op: OutboxOperation, tally: _Tally) -> str:
+        tally.touched.add(op.uuid)
         item = self._ledger.item(op.uuid)
         if item is None:  # the appointment is gone locally; nothing left to send
             self._ledger.forget(op.uuid)
@@ -326,6 +331,7 @@ class SyncEngine:
         def merge_with_server(base: Appointment | None, local: Appointment) -> MergeResult:
             return merge(base, local, server.appointment, policy)
 
+        tally.touched.add(uuid)
         result = self._ledger.reconcile(uuid, item_id=server.item_id, change_key=server.change_key,
                                         remote=server.appointment, merge=merge_with_server)
         if result.conflicts:
@@ -432,8 +438,10 @@ class SyncEngine:
         self._ledger.insert_from_remote(uuid, item_id=remote.item_id, change_key=remote.change_key,
                                         appointment=remote.appointment)
         tally.created_locally += 1
+        tally.touched.add(uuid)
 
     def _apply_remote_delete(self, uuid: str, tally: _Tally) -> None:
+        tally.touched.add(uuid)
         local = self._ledger.item(uuid)
         if local is None:
             return
