@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests.adapters
-from exchangelib import IMPERSONATION, NTLM, Account, CalendarItem, Configuration, Credentials, EWSTimeZone
+from exchangelib import DELEGATE, IMPERSONATION, NTLM, Account, CalendarItem, Configuration, Credentials, EWSTimeZone
 from exchangelib.items import ALL_OCCURRENCES, MOVE_TO_DELETED_ITEMS, SEND_TO_NONE
 from exchangelib.properties import ItemId
 from exchangelib.protocol import BaseProtocol, CachingProtocol
@@ -33,8 +33,10 @@ pytest.importorskip("calendar_app.sandbox.server",
                     reason="the sandbox Exchange server (issue 4) is not on this branch yet")
 import calendar_app.sandbox as sandbox_api  # the package exports the config types too
 
-SERVICE = sandbox_api.SandboxUser("CONTOSO", "svc-calendar", "Svc-Pass-1")
+SERVICE = sandbox_api.SandboxUser("CONTOSO", "svc-calendar", "Svc-Pass-1")  # may impersonate alice
+REP = sandbox_api.SandboxUser("CONTOSO", "alice", "Alice-Pass-1")  # the rep's own account
 ALICE = "alice@contoso.com"
+SIGN_INS = ["impersonation", "own-account"]
 
 
 class SandboxHarness(ExchangeCalendar):
@@ -75,8 +77,14 @@ class SandboxHarness(ExchangeCalendar):
 
 
 @pytest.fixture
-def sandbox_remote(tmp_path: Path) -> Any:
-    config = sandbox_api.SandboxConfig(users=(SERVICE,), mailboxes=(ALICE,))
+def sign_in() -> str:
+    """Impersonation by the service account (the documented default) unless a test asks for both."""
+    return "impersonation"
+
+
+@pytest.fixture
+def sandbox_remote(tmp_path: Path, sign_in: str) -> Any:
+    config = sandbox_api.SandboxConfig(users=(SERVICE, REP), mailboxes=(ALICE,))
     server = sandbox_api.SandboxServer(config, tmp_path / "state").start()
     ca = tmp_path / "ca.pem"
     ca.write_bytes(server.ca_pem)
@@ -90,10 +98,11 @@ def sandbox_remote(tmp_path: Path) -> Any:
     BaseProtocol.HTTP_ADAPTER_CLS = Trust
 
     def account() -> Account:
-        cfg = Configuration(service_endpoint=server.url, credentials=Credentials(SERVICE.account, SERVICE.password),
+        user = SERVICE if sign_in == "impersonation" else REP
+        cfg = Configuration(service_endpoint=server.url, credentials=Credentials(user.account, user.password),
                             auth_type=NTLM, max_connections=2)
-        return Account(ALICE, config=cfg, access_type=IMPERSONATION, autodiscover=False,
-                       default_timezone=EWSTimeZone("Europe/Berlin"))
+        return Account(ALICE, config=cfg, access_type=IMPERSONATION if sign_in == "impersonation" else DELEGATE,
+                       autodiscover=False, default_timezone=EWSTimeZone("Europe/Berlin"))
     try:
         yield SandboxHarness(server, account(), account())
     finally:
@@ -104,6 +113,10 @@ def sandbox_remote(tmp_path: Path) -> Any:
 
 
 class TestContractAgainstSandbox(_Contract):
+    @pytest.fixture(params=SIGN_INS)
+    def sign_in(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
     @pytest.fixture
     def remote(self, sandbox_remote: Any) -> Any:  # type: ignore[override]
         return sandbox_remote
@@ -121,8 +134,10 @@ def server_view(remote: SandboxHarness) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", list(KINDS))
-def test_engine_round_trip_against_sandbox(kind: str, tmp_path: Path, sandbox_remote: SandboxHarness) -> None:
+@pytest.mark.parametrize(("kind", "sign_in"), [*((k, "impersonation") for k in KINDS),
+                                              ("everything", "own-account"), ("all-day", "own-account")])
+def test_engine_round_trip_against_sandbox(kind: str, sign_in: str, tmp_path: Path,
+                                           sandbox_remote: SandboxHarness) -> None:
     local = LocalCalendar.open(tmp_path / "c.sqlite3", sandbox_remote)
     original = KINDS[kind]
     local.repo.add(original)
@@ -143,7 +158,8 @@ def test_engine_round_trip_against_sandbox(kind: str, tmp_path: Path, sandbox_re
     assert server_view(sandbox_remote) == {}
 
 
-def test_remote_changes_conflicts_and_invitations_against_sandbox(tmp_path: Path,
+@pytest.mark.parametrize("sign_in", SIGN_INS)
+def test_remote_changes_conflicts_and_invitations_against_sandbox(sign_in: str, tmp_path: Path,
                                                                   sandbox_remote: SandboxHarness) -> None:
     local = LocalCalendar.open(tmp_path / "c.sqlite3", sandbox_remote)
     foreign_id = sandbox_remote.external_create(meeting("From Outlook", zone="America/Chicago"))
