@@ -222,3 +222,66 @@ def test_faults_against_sandbox(tmp_path: Path, sandbox_remote: SandboxHarness) 
     report = local.sync()
     assert local.sync_until_converged().converged
     assert server_view(sandbox_remote)[a.uuid].subject == "After 503"
+
+
+def test_streaming_wakes_a_pull_for_another_clients_change(tmp_path: Path) -> None:
+    """Real time against the sandbox: the feed on its own Account, the engine on another; a change made
+    by another client arrives without a poke and long before the (one hour) catch-up."""
+    import threading
+    import time
+
+    from calendar_app.exchange.change_feed import ExchangeChangeFeed
+    from calendar_app.sync.sync_loop import SyncLoop
+
+    config = sandbox_api.SandboxConfig(users=(SERVICE, REP), mailboxes=(ALICE,), streaming_heartbeat_seconds=1.0)
+    server = sandbox_api.SandboxServer(config, tmp_path / "state").start()
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(server.ca_pem)
+
+    class Trust(requests.adapters.HTTPAdapter):
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            kwargs["verify"] = str(ca)
+            return super().send(request, **kwargs)
+
+    previous = BaseProtocol.HTTP_ADAPTER_CLS
+    BaseProtocol.HTTP_ADAPTER_CLS = Trust
+
+    def account(user: Any = SERVICE, access: str = IMPERSONATION) -> Account:
+        cfg = Configuration(service_endpoint=server.url, credentials=Credentials(user.account, user.password),
+                            auth_type=NTLM, max_connections=3)
+        return Account(ALICE, config=cfg, access_type=access, autodiscover=False,
+                       default_timezone=EWSTimeZone("Europe/Berlin"))
+
+    try:
+        remote = SandboxHarness(server, account(), account(REP, DELEGATE))
+        local = LocalCalendar.open(tmp_path / "c.sqlite3", remote)
+        reports: list[Any] = []
+        loop = SyncLoop(local.engine, on_report=reports.append, change_feed=ExchangeChangeFeed(account()),
+                        catch_up_seconds=3600)
+        thread = threading.Thread(target=loop.run)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 20
+            while not reports:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            # the first change arrives once the feed has subscribed (it reports a catch-up then) ...
+            item_id = remote.external_create(meeting("Booked in Outlook"))
+            while not local.appointments():
+                assert time.monotonic() < deadline, "the change never arrived"
+                time.sleep(0.05)
+            # ... so this one can only arrive through a streaming notification
+            changed_at = time.monotonic()
+            remote.external_update(item_id, subject="Moved in Outlook")
+            while [a.subject for a in local.appointments().values()] != ["Moved in Outlook"]:
+                assert time.monotonic() < deadline, "the streamed change never arrived"
+                time.sleep(0.02)
+            print(f"streamed change applied locally after {time.monotonic() - changed_at:.2f} s")  # for the report
+        finally:
+            loop.stop()
+            thread.join(timeout=20)
+        assert not thread.is_alive()
+    finally:
+        CachingProtocol.clear_cache()
+        BaseProtocol.HTTP_ADAPTER_CLS = previous
+        server.stop()
