@@ -50,6 +50,9 @@ def translate(error: BaseException, *, changes_server: bool) -> RemoteError:
     sending means the outcome is unknown."""
     if isinstance(error, RemoteError):
         return error
+    pinned = _pinned_trust_refusal(error)
+    if pinned is not None:
+        return pinned
     if _is_tls_failure(error):
         return CertificateChanged()
     if isinstance(error, ews.UnauthorizedError):
@@ -87,6 +90,19 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         seen.add(id(current))
         yield current
         current = current.__cause__ or current.__context__
+
+
+def _pinned_trust_refusal(error: BaseException) -> CertificateChanged | None:
+    """The pinned TLS transport (security/, a sibling layer this one may not import) refuses a
+    server with its own errors: one that names the pinned and presented fingerprints, or one that
+    says the trusted certificate no longer verifies. Recognised by what they carry."""
+    for link in _chain(error):
+        if hasattr(link, "pinned_fingerprints"):
+            return CertificateChanged(_first_line(link), old_sha256=", ".join(link.pinned_fingerprints),
+                                      new_sha256=str(getattr(link, "presented_fingerprint", None) or ""))
+        if type(link).__name__ in {"PinnedTlsError", "TrustSettingRefusedError"}:
+            return CertificateChanged(_first_line(link))
+    return None
 
 
 def _is_tls_failure(error: BaseException) -> bool:
