@@ -31,13 +31,13 @@ PROPERTY_SET_ID = "2f5b8c1e-7a0d-4c63-9b1e-5d9e3c0a7f42"
 NO_SUBJECT = "(no subject)"
 
 
-class LocalUuidProperty(ExtendedProperty):  # type: ignore[misc]
+class LocalUuidProperty(ExtendedProperty):
     property_set_id = PROPERTY_SET_ID
     property_name = "CalendarAppLocalUuid"
     property_type = "String"
 
 
-class IanaTimeZoneProperty(ExtendedProperty):  # type: ignore[misc]
+class IanaTimeZoneProperty(ExtendedProperty):
     property_set_id = PROPERTY_SET_ID
     property_name = "CalendarAppIanaTimeZone"
     property_type = "String"
