@@ -230,19 +230,20 @@ def test_lookup_by_a_registered_named_extended_property(make_account: AccountFac
         property_name = "CalendarAppLocalUuid"
         property_type = "String"
 
-    CalendarItem.register("local_uuid", LocalUuid)
+    # A name of its own: the app registers "local_uuid" process-wide when its exchange layer loads.
+    CalendarItem.register("sandbox_test_uuid", LocalUuid)
     try:
         account = make_account()
         wanted = str(uuid.uuid4())
         for value in (str(uuid.uuid4()), wanted, str(uuid.uuid4())):
             item = _meeting(account, f"item {value[:4]}")
-            item.local_uuid = value
+            item.sandbox_test_uuid = value
             item.save(send_meeting_invitations=SEND_TO_NONE)
-        found = list(account.calendar.filter(local_uuid=wanted))
-        assert [item.local_uuid for item in found] == [wanted]
-        assert list(account.calendar.filter(local_uuid="no-such-uuid")) == []
+        found = list(account.calendar.filter(sandbox_test_uuid=wanted))
+        assert [item.sandbox_test_uuid for item in found] == [wanted]
+        assert list(account.calendar.filter(sandbox_test_uuid="no-such-uuid")) == []
     finally:
-        CalendarItem.deregister("local_uuid")
+        CalendarItem.deregister("sandbox_test_uuid")
 
 
 def test_resolve_names_and_convert_id(make_account: AccountFactory) -> None:
