@@ -225,3 +225,14 @@ def test_resolving_a_conflict_queues_the_fields_that_differ_from_exchange(db: Da
     assert records.conflicts(a.uuid) == []
     assert repo.get(a.uuid).sync_state == "pending"
     assert [(o.operation, o.changed_fields) for o in outbox.ready()] == [("update", ("subject",))]
+
+
+def test_range_query_finds_a_long_appointment_that_started_long_before(db: Database) -> None:
+    repo = AppointmentRepository(db)
+    trade_fair = new_appointment(subject="Trade fair season", start=datetime(2026, 1, 1), end=datetime(2026, 4, 1),
+                                 timezone="Europe/London", is_all_day=True)
+    repo.add(trade_fair)
+    repo.add(appointment("short", 9))
+    found = repo.between(datetime(2026, 3, 30, tzinfo=trade_fair.start.tzinfo),
+                         datetime(2026, 3, 31, tzinfo=trade_fair.start.tzinfo))
+    assert [s.appointment.subject for s in found] == ["Trade fair season"]

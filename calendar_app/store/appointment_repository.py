@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from calendar_app.domain.appointment import SYNCED_FIELDS, Appointment
 from calendar_app.store.clock import utc_now_text, utc_text
@@ -93,17 +93,18 @@ class AppointmentRepository:
         return StoredAppointment(appointment_from_row(row), row[14], row[15], bool(row[16]))
 
     def between(self, start: datetime, end: datetime) -> list[StoredAppointment]:
-        """Appointments overlapping [start, end), not cancelled, in start order. Uses the
-        start index: nothing lasts longer than the domain's maximum duration."""
-        from calendar_app.domain.appointment import MAX_DURATION
-
+        """Appointments overlapping [start, end), not cancelled, in start order. Walks the start
+        index back only as far as the longest stored appointment lasts (itself an index lookup)."""
         with self._db.reading() as c:
+            longest_days = c.execute(
+                "SELECT MAX(julianday(end_utc) - julianday(start_utc)) FROM appointments").fetchone()[0]
+            look_back = timedelta(days=float(longest_days or 0.0)) + timedelta(seconds=1)
             rows = c.execute(
                 f"SELECT {_COLUMNS}, COALESCE(s.state, 'pending'), s.last_error, a.is_cancelled "
                 "FROM appointments a LEFT JOIN sync_status s USING (uuid) "
                 "WHERE a.start_utc < ? AND a.start_utc >= ? AND a.end_utc > ? AND a.is_cancelled = 0 "
                 "ORDER BY a.start_utc, a.uuid",
-                (utc_text(end), utc_text(start - MAX_DURATION), utc_text(start)),
+                (utc_text(end), utc_text(start - look_back), utc_text(start)),
             ).fetchall()
         return [StoredAppointment(appointment_from_row(r), r[14], r[15], bool(r[16])) for r in rows]
 

@@ -82,6 +82,11 @@ MIGRATIONS: tuple[str, ...] = (
     -- values is our own doing, not someone else's edit to merge against
     ALTER TABLE outbox ADD COLUMN sent_version TEXT;
     """,
+    # 4: the longest appointment, answered from an index, bounds how far back a range query
+    # must look (instead of the domain's five-year maximum on every scroll)
+    """
+    CREATE INDEX appointments_by_duration ON appointments ((julianday(end_utc) - julianday(start_utc)));
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
