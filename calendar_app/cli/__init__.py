@@ -11,10 +11,17 @@ import sys
 from collections.abc import Sequence
 
 from calendar_app import __version__
-from calendar_app.cli import gui_command, paths_command
+from calendar_app.cli import (
+    appointments_command,
+    configure_command,
+    gui_command,
+    paths_command,
+    status_command,
+    sync_command,
+)
 from calendar_app.cli.errors import CliError
 
-COMMAND_MODULES = (gui_command, paths_command)
+COMMAND_MODULES = (gui_command, paths_command, configure_command, appointments_command, sync_command, status_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
