@@ -16,12 +16,14 @@ from calendar_app.cli import (
     configure_command,
     gui_command,
     paths_command,
+    sandbox_command,
     status_command,
     sync_command,
 )
 from calendar_app.cli.errors import CliError
 
-COMMAND_MODULES = (gui_command, paths_command, configure_command, appointments_command, sync_command, status_command)
+COMMAND_MODULES = (gui_command, paths_command, sandbox_command, configure_command, appointments_command, sync_command,
+                   status_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
