@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from calendar_app import __version__
 from calendar_app.cli import (
     appointments_command,
+    cert_command,
     configure_command,
     gui_command,
+    keystore_command,
     paths_command,
     sandbox_command,
     status_command,
@@ -22,8 +24,8 @@ from calendar_app.cli import (
 )
 from calendar_app.cli.errors import CliError
 
-COMMAND_MODULES = (gui_command, paths_command, sandbox_command, configure_command, appointments_command, sync_command,
-                   status_command)
+COMMAND_MODULES = (gui_command, paths_command, sandbox_command, cert_command, keystore_command, configure_command,
+                   appointments_command, sync_command, status_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
