@@ -176,8 +176,20 @@ class SyncSession:
 
     def run_live(self, cancel_event: threading.Event, *, local_change: threading.Event | None = None,
                  on_report: ReportCallback | None = None, catch_up_seconds: float = 300.0) -> int:
-        """Push and pull in real time until `cancel_event` is set. Returns the number of runs."""
-        outbox = Outbox(self.database)
+        """Push and pull in real time until `cancel_event` is set. Returns the number of runs.
+        Edits saved by other processes (the CLI) are noticed by polling the database; the GUI
+        sets `local_change` after each save instead."""
+        last_seen = [self._local_signature()]
+
+        def new_local_work() -> bool:
+            # Any write to the calendar or the outbox since the last look, including the engine's
+            # own (which costs one extra, empty run) — never an operation that merely waits, such
+            # as one held by a conflict, which would otherwise make every poll a run.
+            current = self._local_signature()
+            if current == last_seen[0]:
+                return False
+            last_seen[0] = current
+            return True
 
         def report(result: SyncReport) -> None:
             self._after_run(result)
@@ -185,8 +197,13 @@ class SyncSession:
                 on_report(result)
 
         return run_live(self.engine, self.open_notifier(), cancel_event, local_change=local_change,
-                        has_local_work=lambda: bool(outbox.ready(limit=1)), on_report=report,
-                        catch_up_seconds=catch_up_seconds)
+                        has_local_work=new_local_work, on_report=report, catch_up_seconds=catch_up_seconds)
+
+    def _local_signature(self) -> tuple[object, ...]:
+        with self.database.reading() as c:
+            row = c.execute("SELECT (SELECT MAX(updated_at) FROM appointments), (SELECT COUNT(*) FROM appointments), "
+                            "(SELECT MAX(id) FROM outbox), (SELECT COUNT(*) FROM outbox)").fetchone()
+        return tuple(row)
 
     def close(self) -> None:
         if self._closed:
