@@ -92,8 +92,12 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     for s in stored:
         a = s.appointment
-        when = (f"{a.start:%Y-%m-%d} (all day)" if a.is_all_day
-                else f"{a.start:%Y-%m-%d %H:%M}–{a.end:%H:%M}")
+        last_day = (a.end - timedelta(days=1)).date() if a.is_all_day else a.end.date()
+        if a.is_all_day:
+            when = f"{a.start:%Y-%m-%d}" + (f"–{last_day:%Y-%m-%d}" if last_day != a.start.date() else "") + " (all day)"
+        else:
+            when = f"{a.start:%Y-%m-%d %H:%M}–" + (f"{a.end:%H:%M}" if last_day == a.start.date()
+                                                   else f"{a.end:%Y-%m-%d %H:%M}")
         print(f"{a.uuid}  {when} {a.timezone}  [{s.sync_state}]  {a.subject}")
     return 0
 
@@ -113,7 +117,8 @@ def run_edit(args: argparse.Namespace) -> int:
             end_text = args.end
             if end_text is None and args.start is None:
                 end_text = current.end.astimezone(zone).replace(tzinfo=None).isoformat()
-            if all_day and end_text is not None and args.end is None:
+            if all_day and current.is_all_day and end_text is not None and args.end is None:
+                # the stored end is the midnight after the last day; --end names the last day
                 end_text = (datetime.fromisoformat(end_text) - timedelta(days=1)).date().isoformat()
             start, end = _times(start_text, end_text, zone, all_day, default_hours=duration / timedelta(hours=1))
             changes.update(start=start, end=end, timezone=zone_name, is_all_day=all_day)
