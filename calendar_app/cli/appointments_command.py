@@ -94,7 +94,8 @@ def run_list(args: argparse.Namespace) -> int:
         a = s.appointment
         last_day = (a.end - timedelta(days=1)).date() if a.is_all_day else a.end.date()
         if a.is_all_day:
-            when = f"{a.start:%Y-%m-%d}" + (f"–{last_day:%Y-%m-%d}" if last_day != a.start.date() else "") + " (all day)"
+            span = f"–{last_day:%Y-%m-%d}" if last_day != a.start.date() else ""
+            when = f"{a.start:%Y-%m-%d}{span} (all day)"
         else:
             when = f"{a.start:%Y-%m-%d %H:%M}–" + (f"{a.end:%H:%M}" if last_day == a.start.date()
                                                    else f"{a.end:%Y-%m-%d %H:%M}")
