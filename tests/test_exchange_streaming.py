@@ -99,3 +99,26 @@ def test_the_stream_reopens_after_the_server_closes_it(tmp_path: Path) -> None:
             assert notifier.wait_for_change(WAIT, never)
         finally:
             notifier.close()
+
+
+def test_without_a_stream_the_notifier_falls_back_to_periodic_pulls(tmp_path: Path) -> None:
+    import socket
+
+    with running_sandbox(tmp_path / "sandbox") as sandbox:
+        with socket.socket() as spare:
+            spare.bind(("127.0.0.1", 0))
+            closed_port = spare.getsockname()[1]
+        trusted = trusted_certificates(sandbox.server)
+        settings = connection_settings(sandbox.server, SignInMode.IMPERSONATION,
+                                       ews_url=f"https://127.0.0.1:{closed_port}/EWS/Exchange.asmx")
+        notifier = StreamingChangeNotifier(
+            lambda: make_account(settings, password_for(SignInMode.IMPERSONATION), lambda: PinnedTlsAdapter(trusted),
+                                 timezone=LOCAL_ZONE),
+            fallback_pull_seconds=0.5)
+        never = threading.Event()
+        try:
+            assert notifier.wait_for_change(WAIT, never)  # a pull is due although nothing was heard
+            assert not notifier.is_streaming and notifier.last_error is not None
+            assert "cannot be reached" in notifier.last_error
+        finally:
+            notifier.close()
