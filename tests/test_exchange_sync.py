@@ -25,7 +25,14 @@ from calendar_app.exchange.account_factory import close_account
 from calendar_app.exchange.connection_settings import SignInMode
 from calendar_app.security.certificate_details import sha256_fingerprint
 from calendar_app.sync.merge import ConflictPolicy
-from tests.support.calendar_sync import KINDS, LocalCalendar, assert_same_calendars, meeting, remote_appointments
+from tests.support.calendar_sync import (
+    KINDS,
+    LocalCalendar,
+    assert_same_calendars,
+    edits_of,
+    meeting,
+    remote_appointments,
+)
 from tests.support.exchange_sandbox import (
     REP_MAILBOX,
     RunningSandbox,
@@ -34,7 +41,6 @@ from tests.support.exchange_sandbox import (
     running_sandbox,
     trusted_certificates,
 )
-from tests.test_sync_engine import edits_of
 
 ATTENDEES = ("buyer@fabrikam.com", "cfo@fabrikam.com")
 

@@ -27,7 +27,14 @@ from calendar_app.sync.remote_calendar import (
     TransientNetwork,
 )
 from calendar_app.sync.report import SyncProgress
-from tests.support.calendar_sync import KINDS, LocalCalendar, assert_same_calendars, meeting, remote_appointments
+from tests.support.calendar_sync import (
+    KINDS,
+    LocalCalendar,
+    assert_same_calendars,
+    edits_of,
+    meeting,
+    remote_appointments,
+)
 
 
 @pytest.fixture
@@ -46,25 +53,6 @@ def another_device(tmp_path: Path, remote: InMemoryRemoteCalendar, name: str = "
 
 
 # ---------------------------------------------------------------- every field, both ways
-
-def edits_of(a: Appointment) -> list[dict[str, object]]:
-    zone = ZoneInfo("America/New_York")
-    return [
-        {"subject": a.subject + " (moved)"},
-        {"location": "Fabrikam HQ, Building 2"},
-        {"body": "New agenda"},
-        {"start": a.start + timedelta(days=1), "end": a.end + timedelta(days=1)},
-        {"timezone": "America/New_York", "start": a.start.astimezone(zone), "end": a.end.astimezone(zone)}
-        if not a.is_all_day else {"is_all_day": False, "start": a.start + timedelta(hours=9),
-                                  "end": a.start + timedelta(hours=10)},
-        {"required_attendees": (*a.required_attendees, "new@fabrikam.com")},
-        {"optional_attendees": ("observer@contoso.com",)},
-        {"reminder_minutes": 60},
-        {"free_busy": FreeBusy.WORKING_ELSEWHERE},
-        {"is_private": not a.is_private},
-        {"categories": ("Follow-up",)},
-    ]
-
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_create_update_cancel_round_trip_every_field(kind: str, tmp_path: Path, local: LocalCalendar,

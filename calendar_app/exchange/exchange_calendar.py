@@ -51,7 +51,7 @@ class ExchangeCalendar:
     """`account` is an exchangelib Account for the rep's mailbox (account_factory.make_account);
     `local_zone` is the zone for items whose zone Exchange does not tell (the rep's own)."""
 
-    def __init__(self, account: Account, *, local_zone: str) -> None:
+    def __init__(self, account: Account, *, local_zone: str = "UTC") -> None:
         self._account = account
         self._local_zone = local_zone
         self._calendar_lock = threading.Lock()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from calendar_app.domain import Appointment, FreeBusy, new_appointment
 from calendar_app.store import AppointmentRepository, Database, Outbox, SyncRecords
@@ -90,3 +91,23 @@ KINDS: dict[str, Appointment] = {
                           reminder_minutes=None, free_busy=FreeBusy.TENTATIVE, is_private=True,
                           categories=("Customer", "Q2"), required_attendees=("a@contoso.com",)),
 }
+
+
+def edits_of(a: Appointment) -> list[dict[str, object]]:
+    """One edit of every domain field, applied one after another in a round-trip test."""
+    zone = ZoneInfo("America/New_York")
+    return [
+        {"subject": a.subject + " (moved)"},
+        {"location": "Fabrikam HQ, Building 2"},
+        {"body": "New agenda"},
+        {"start": a.start + timedelta(days=1), "end": a.end + timedelta(days=1)},
+        {"timezone": "America/New_York", "start": a.start.astimezone(zone), "end": a.end.astimezone(zone)}
+        if not a.is_all_day else {"is_all_day": False, "start": a.start + timedelta(hours=9),
+                                  "end": a.start + timedelta(hours=10)},
+        {"required_attendees": (*a.required_attendees, "new@fabrikam.com")},
+        {"optional_attendees": ("observer@contoso.com",)},
+        {"reminder_minutes": 60},
+        {"free_busy": FreeBusy.WORKING_ELSEWHERE},
+        {"is_private": not a.is_private},
+        {"categories": ("Follow-up",)},
+    ]
