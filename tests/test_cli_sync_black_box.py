@@ -130,6 +130,12 @@ def test_configure_add_sync_edit_cancel_status(sandbox: SandboxServer, tmp_path:
 
     status = json.loads(profile.run("status", "--json").stdout)
     assert (status["connection"], status["pending"], status["failed"], status["conflicting"]) == ("connected", 0, 0, 0)
+
+    sandbox.faults.add("http503", operation="SyncFolderItems", times=1)
+    unreachable = profile.run("sync", "--once", check=False)
+    assert unreachable.returncode == 1 and "retrying" in unreachable.stdout, unreachable
+    assert json.loads(profile.run("status", "--json").stdout)["connection"] == "retrying"
+    profile.run("sync", "--once")
     (listed,) = profile.listing()
     assert listed["uuid"] == allday and listed["is_all_day"] and listed["timezone"] == "Asia/Tokyo"
     assert listed["sync_state"] == "synced"

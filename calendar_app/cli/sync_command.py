@@ -1,7 +1,9 @@
 """`calendar-app sync --once | --watch`: push local edits to Exchange and pull its changes.
 
-`--once` makes one run and prints its report; `--watch` keeps the calendar in sync in real time
-(streaming notifications, local edits noticed within a quarter second) until Ctrl+C or SIGTERM.
+`--once` makes one run and prints its report. Exit codes: 0 done; 1 Exchange could not be reached
+or asked us to wait (the edits stay queued: run again later); 2 a person must act (e.g. a wrong
+password, a changed certificate). `--watch` keeps the calendar in sync in real time (streaming
+notifications, local edits noticed within a quarter second) until Ctrl+C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
             print(report.summary(), flush=True)
             if report.fatal_error:
                 raise CliError(report.fatal_error)
-            return 0
+            # 1: Exchange could not be reached or asked us to wait; nothing is lost, try again later
+            return 1 if report.retry_after_seconds is not None else 0
         return _watch(session, args.catch_up)
     finally:
         session.close()
