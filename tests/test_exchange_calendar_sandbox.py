@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests.adapters
-from exchangelib import IMPERSONATION, NTLM, Account, CalendarItem, Configuration, Credentials, EWSTimeZone
+from exchangelib import DELEGATE, IMPERSONATION, NTLM, Account, CalendarItem, Configuration, Credentials, EWSTimeZone
 from exchangelib.items import ALL_OCCURRENCES, MOVE_TO_DELETED_ITEMS, SEND_TO_NONE
 from exchangelib.properties import ItemId
 from exchangelib.protocol import BaseProtocol, CachingProtocol
@@ -33,8 +33,10 @@ pytest.importorskip("calendar_app.sandbox.server",
                     reason="the sandbox Exchange server (issue 4) is not on this branch yet")
 import calendar_app.sandbox as sandbox_api  # the package exports the config types too
 
-SERVICE = sandbox_api.SandboxUser("CONTOSO", "svc-calendar", "Svc-Pass-1")
+SERVICE = sandbox_api.SandboxUser("CONTOSO", "svc-calendar", "Svc-Pass-1")  # may impersonate alice
+REP = sandbox_api.SandboxUser("CONTOSO", "alice", "Alice-Pass-1")  # the rep's own account
 ALICE = "alice@contoso.com"
+SIGN_INS = ["impersonation", "own-account"]
 
 
 class SandboxHarness(ExchangeCalendar):
@@ -75,8 +77,14 @@ class SandboxHarness(ExchangeCalendar):
 
 
 @pytest.fixture
-def sandbox_remote(tmp_path: Path) -> Any:
-    config = sandbox_api.SandboxConfig(users=(SERVICE,), mailboxes=(ALICE,))
+def sign_in() -> str:
+    """Impersonation by the service account (the documented default) unless a test asks for both."""
+    return "impersonation"
+
+
+@pytest.fixture
+def sandbox_remote(tmp_path: Path, sign_in: str) -> Any:
+    config = sandbox_api.SandboxConfig(users=(SERVICE, REP), mailboxes=(ALICE,))
     server = sandbox_api.SandboxServer(config, tmp_path / "state").start()
     ca = tmp_path / "ca.pem"
     ca.write_bytes(server.ca_pem)
@@ -90,10 +98,11 @@ def sandbox_remote(tmp_path: Path) -> Any:
     BaseProtocol.HTTP_ADAPTER_CLS = Trust
 
     def account() -> Account:
-        cfg = Configuration(service_endpoint=server.url, credentials=Credentials(SERVICE.account, SERVICE.password),
+        user = SERVICE if sign_in == "impersonation" else REP
+        cfg = Configuration(service_endpoint=server.url, credentials=Credentials(user.account, user.password),
                             auth_type=NTLM, max_connections=2)
-        return Account(ALICE, config=cfg, access_type=IMPERSONATION, autodiscover=False,
-                       default_timezone=EWSTimeZone("Europe/Berlin"))
+        return Account(ALICE, config=cfg, access_type=IMPERSONATION if sign_in == "impersonation" else DELEGATE,
+                       autodiscover=False, default_timezone=EWSTimeZone("Europe/Berlin"))
     try:
         yield SandboxHarness(server, account(), account())
     finally:
@@ -104,6 +113,10 @@ def sandbox_remote(tmp_path: Path) -> Any:
 
 
 class TestContractAgainstSandbox(_Contract):
+    @pytest.fixture(params=SIGN_INS)
+    def sign_in(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
     @pytest.fixture
     def remote(self, sandbox_remote: Any) -> Any:  # type: ignore[override]
         return sandbox_remote
@@ -121,8 +134,10 @@ def server_view(remote: SandboxHarness) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", list(KINDS))
-def test_engine_round_trip_against_sandbox(kind: str, tmp_path: Path, sandbox_remote: SandboxHarness) -> None:
+@pytest.mark.parametrize(("kind", "sign_in"), [*((k, "impersonation") for k in KINDS),
+                                              ("everything", "own-account"), ("all-day", "own-account")])
+def test_engine_round_trip_against_sandbox(kind: str, sign_in: str, tmp_path: Path,
+                                           sandbox_remote: SandboxHarness) -> None:
     local = LocalCalendar.open(tmp_path / "c.sqlite3", sandbox_remote)
     original = KINDS[kind]
     local.repo.add(original)
@@ -143,7 +158,8 @@ def test_engine_round_trip_against_sandbox(kind: str, tmp_path: Path, sandbox_re
     assert server_view(sandbox_remote) == {}
 
 
-def test_remote_changes_conflicts_and_invitations_against_sandbox(tmp_path: Path,
+@pytest.mark.parametrize("sign_in", SIGN_INS)
+def test_remote_changes_conflicts_and_invitations_against_sandbox(sign_in: str, tmp_path: Path,
                                                                   sandbox_remote: SandboxHarness) -> None:
     local = LocalCalendar.open(tmp_path / "c.sqlite3", sandbox_remote)
     foreign_id = sandbox_remote.external_create(meeting("From Outlook", zone="America/Chicago"))
@@ -206,3 +222,66 @@ def test_faults_against_sandbox(tmp_path: Path, sandbox_remote: SandboxHarness) 
     report = local.sync()
     assert local.sync_until_converged().converged
     assert server_view(sandbox_remote)[a.uuid].subject == "After 503"
+
+
+def test_streaming_wakes_a_pull_for_another_clients_change(tmp_path: Path) -> None:
+    """Real time against the sandbox: the feed on its own Account, the engine on another; a change made
+    by another client arrives without a poke and long before the (one hour) catch-up."""
+    import threading
+    import time
+
+    from calendar_app.exchange.change_feed import ExchangeChangeFeed
+    from calendar_app.sync.sync_loop import SyncLoop
+
+    config = sandbox_api.SandboxConfig(users=(SERVICE, REP), mailboxes=(ALICE,), streaming_heartbeat_seconds=1.0)
+    server = sandbox_api.SandboxServer(config, tmp_path / "state").start()
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(server.ca_pem)
+
+    class Trust(requests.adapters.HTTPAdapter):
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            kwargs["verify"] = str(ca)
+            return super().send(request, **kwargs)
+
+    previous = BaseProtocol.HTTP_ADAPTER_CLS
+    BaseProtocol.HTTP_ADAPTER_CLS = Trust
+
+    def account(user: Any = SERVICE, access: str = IMPERSONATION) -> Account:
+        cfg = Configuration(service_endpoint=server.url, credentials=Credentials(user.account, user.password),
+                            auth_type=NTLM, max_connections=3)
+        return Account(ALICE, config=cfg, access_type=access, autodiscover=False,
+                       default_timezone=EWSTimeZone("Europe/Berlin"))
+
+    try:
+        remote = SandboxHarness(server, account(), account(REP, DELEGATE))
+        local = LocalCalendar.open(tmp_path / "c.sqlite3", remote)
+        reports: list[Any] = []
+        loop = SyncLoop(local.engine, on_report=reports.append, change_feed=ExchangeChangeFeed(account()),
+                        catch_up_seconds=3600)
+        thread = threading.Thread(target=loop.run)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 20
+            while not reports:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            # the first change arrives once the feed has subscribed (it reports a catch-up then) ...
+            item_id = remote.external_create(meeting("Booked in Outlook"))
+            while not local.appointments():
+                assert time.monotonic() < deadline, "the change never arrived"
+                time.sleep(0.05)
+            # ... so this one can only arrive through a streaming notification
+            changed_at = time.monotonic()
+            remote.external_update(item_id, subject="Moved in Outlook")
+            while [a.subject for a in local.appointments().values()] != ["Moved in Outlook"]:
+                assert time.monotonic() < deadline, "the streamed change never arrived"
+                time.sleep(0.02)
+            print(f"streamed change applied locally after {time.monotonic() - changed_at:.2f} s")  # for the report
+        finally:
+            loop.stop()
+            thread.join(timeout=20)
+        assert not thread.is_alive()
+    finally:
+        CachingProtocol.clear_cache()
+        BaseProtocol.HTTP_ADAPTER_CLS = previous
+        server.stop()

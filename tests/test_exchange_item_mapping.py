@@ -177,3 +177,26 @@ def test_a_connection_lost_mid_answer_leaves_a_write_unknown() -> None:
     wrapped.__context__ = requests.exceptions.ReadTimeout("read timed out")
     assert type(translate(wrapped, changes_server=True)) is OutcomeUnknown
     assert type(translate(wrapped, changes_server=False)) is TransientNetwork
+
+
+class ServerNotTrusted(Exception):
+    """Shaped like the pinned transport's CertificateChangedError (security/ is a sibling layer)."""
+
+    def __init__(self) -> None:
+        self.pinned_fingerprints = ("AA:BB",)
+        self.presented_fingerprint = "CC:DD"
+        super().__init__("The server certificate of mail.contoso.com is not the trusted one: it now presents "
+                         "'mail.contoso.com' with SHA-256 CC:DD; the keystore trusts SHA-256 AA:BB.")
+
+
+def test_the_pinned_transports_refusal_names_both_fingerprints() -> None:
+    try:
+        try:
+            raise ServerNotTrusted()
+        except ServerNotTrusted as refusal:
+            raise ews.TransportError("wrapped") from refusal
+    except ews.TransportError as wrapped:
+        translated = translate(wrapped, changes_server=False)
+    assert isinstance(translated, CertificateChanged)
+    assert (translated.old_sha256, translated.new_sha256) == ("AA:BB", "CC:DD")
+    assert "CC:DD" in str(translated)

@@ -557,3 +557,25 @@ def test_progress_and_changed_items_are_reported(local: LocalCalendar, remote: I
     assert [(p.done, p.total) for p in pushes] == [(1, 2), (2, 2)]
     assert set(report.changed_uuids) == {a.uuid, b.uuid}
     assert "sent 2" in report.summary()
+
+
+def test_appointments_waiting_for_the_rep_do_not_hold_up_the_others(local: LocalCalendar,
+                                                                    remote: InMemoryRemoteCalendar,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from calendar_app.sync import engine
+
+    monkeypatch.setattr(engine, "PUSH_BATCH", 2)
+    in_conflict = [meeting(f"Disputed {n}", hour=8 + n) for n in range(3)]
+    for a in in_conflict:
+        local.repo.add(a)
+    assert local.sync().converged
+    for n, a in enumerate(in_conflict):
+        remote.external_update(local.item_id(a.uuid), subject=f"Theirs {n}")
+        local.repo.update(a.with_changes(subject=f"Mine {n}"))
+    assert local.sync().conflicts_waiting == 3
+    for a in in_conflict:  # the rep edits them again while they wait: more held operations
+        local.repo.update(local.repo.get(a.uuid).appointment.with_changes(body="still mine"))
+    late = meeting("Added later", hour=17)
+    local.repo.add(late)
+    local.sync()
+    assert late.uuid in remote_appointments(remote)

@@ -72,10 +72,9 @@ def translate(error: BaseException, *, changes_server: bool) -> RemoteError:
     """Our error for an exception raised by exchangelib (or by the transport under it)."""
     if isinstance(error, RemoteError):
         return error
-    presented = getattr(error, "presented_fingerprint", None)
-    pinned = getattr(error, "pinned_fingerprints", None)
-    if pinned is not None:  # the pinned transport refused the server's certificate
-        return CertificateChanged(str(error), old_sha256=", ".join(pinned), new_sha256=presented or "")
+    refusal = _pinned_trust_refusal(error)
+    if refusal is not None:
+        return refusal
     if isinstance(error, ews.ErrorServerBusy) and str(error).startswith("Reraised from") \
             and isinstance(error.__context__, Exception):
         # exchangelib dresses other failures (a 503, a dropped connection) up as "busy" with a back-off
@@ -119,6 +118,30 @@ def translate(error: BaseException, *, changes_server: bool) -> RemoteError:
     raise error  # a bug: let the engine log it with its traceback
 
 
+def _pinned_trust_refusal(error: BaseException) -> CertificateChanged | None:
+    """The pinned transport refuses a server with its own exceptions (possibly wrapped by
+    exchangelib): one naming the pinned and presented fingerprints, or one saying the trusted
+    certificate no longer verifies. `security/` is a sibling layer, so they are recognised by what
+    they carry and by name."""
+    for link in _links(error):
+        pinned = getattr(link, "pinned_fingerprints", None)
+        if pinned is not None:
+            presented = getattr(link, "presented_fingerprint", None)
+            return CertificateChanged(_one_line(link), old_sha256=", ".join(pinned), new_sha256=str(presented or ""))
+        if type(link).__name__ in {"PinnedTlsError", "TrustSettingRefusedError"}:
+            return CertificateChanged(_one_line(link))
+    return None
+
+
+def _links(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
 def _connection_error(error: BaseException, *, changes_server: bool) -> RemoteError:
     if _chain_has(error, _NOT_SENT) or not changes_server:
         return TransientNetwork()
@@ -144,6 +167,12 @@ def _chain_has(error: BaseException, kinds: tuple[type[BaseException], ...]) -> 
             if isinstance(linked, BaseException):
                 pending.append(linked)
     return False
+
+
+def _one_line(error: BaseException) -> str:
+    """The whole message on one line, ending with a full stop (the admin needs all of it)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if text.endswith(".") else text + "."
 
 
 def _first_line(error: BaseException) -> str:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from calendar_app.domain.appointment import SYNCED_FIELDS, Appointment
+from calendar_app.domain.appointment import Appointment
 from calendar_app.domain.field_groups import FIELD_GROUPS
-from calendar_app.store.appointment_repository import _COLUMNS, _row_values, appointment_from_row
+from calendar_app.store.appointment_repository import _COLUMNS, _row_values, appointment_from_row, changed_fields
 from calendar_app.store.clock import utc_now_text, utc_text
 from calendar_app.store.database import Database
 
@@ -35,6 +35,7 @@ class LocalItem:
     has_conflicts: bool
 
 
+# What the store needs of sync's merge result (sync sits above the store, so it cannot import it).
 class FieldConflictLike(Protocol):
     @property
     def field(self) -> str: ...
@@ -55,9 +56,6 @@ class MergeLike(Protocol):
 
 MergeT = TypeVar("MergeT", bound=MergeLike)
 
-
-def _fields_differing(before: Appointment, after: Appointment) -> list[str]:
-    return [name for name in SYNCED_FIELDS if getattr(before, name) != getattr(after, name)]
 
 
 class SyncLedger:
@@ -309,7 +307,7 @@ def _queue_update_if_ahead(c: sqlite3.Connection, uuid: str) -> None:
     item = _read_item(c, uuid)
     if item is None or item.is_cancelled or item.snapshot is None:
         return
-    fields = _fields_differing(item.snapshot, item.appointment)
+    fields = changed_fields(item.snapshot, item.appointment)
     if not fields:
         return
     if c.execute("SELECT 1 FROM outbox WHERE uuid = ?", (uuid,)).fetchone():

@@ -49,6 +49,7 @@ CALENDAR_FOLDER = "calendar"
 # fetch-merge-retry rounds in one run, leave it for the next run rather than spin.
 MAX_CONFLICT_ROUNDS = 3
 MAX_ITEM_BACK_OFF = timedelta(hours=1)
+PUSH_BATCH = 100  # operations read from the outbox at a time
 
 T = TypeVar("T")
 ProgressCallback = Callable[[SyncProgress], None]
@@ -188,8 +189,10 @@ class SyncEngine:
         done = 0
         total = self._outbox.pending_count()
         while True:
-            operations = [op for op in self._outbox.ready(limit=100)
-                          if op.uuid not in held and op.id not in skipped]
+            # Held (in conflict) and skipped operations stay "ready": read past them, or a page of
+            # them would starve every other appointment.
+            candidates = self._outbox.ready(limit=len(held) + len(skipped) + PUSH_BATCH)
+            operations = [op for op in candidates if op.uuid not in held and op.id not in skipped][:PUSH_BATCH]
             if not operations:
                 return
             for op in operations:

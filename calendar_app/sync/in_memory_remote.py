@@ -91,6 +91,8 @@ class InMemoryRemoteCalendar:
         self._busy_until: float | None = None
         self.calls: Counter[str] = Counter()
         self.calls_during_back_off = 0
+        self._changed = threading.Condition(self._lock)
+        self._change_count = 0
 
     # ------------------------------------------------------------------ RemoteCalendar
     def create(self, appointment: Appointment, *, send_invitations: bool) -> ItemVersion:
@@ -143,6 +145,20 @@ class InMemoryRemoteCalendar:
 
     def sync_changes(self, sync_state: str | None, *, max_changes: int) -> ChangePage:
         return self._call("sync_changes", lambda: self._changes_since(sync_state, max_changes))
+
+    # ------------------------------------------------------------------ ChangeFeed (as EWS streaming)
+    def watch(self, stop: threading.Event, on_change: Callable[[], None]) -> None:
+        """Call `on_change` after every change to the folder (this client's own included, as
+        Exchange's streaming notifications do) until `stop` is set."""
+        with self._lock:
+            seen = self._change_count
+        while not stop.is_set():
+            with self._lock:
+                if self._change_count == seen:
+                    self._changed.wait(timeout=0.1)
+                changed, seen = self._change_count != seen, self._change_count
+            if changed:
+                on_change()
 
     # ------------------------------------------------------------------ what a test does
     def inject(self, fault: Fault) -> None:
@@ -243,7 +259,10 @@ class InMemoryRemoteCalendar:
         stored.last_seq = self._tick()
 
     def _tick(self) -> int:
+        """Every change to the folder passes here: it advances the sync position and wakes watchers."""
         self._seq += 1
+        self._change_count += 1
+        self._changed.notify_all()
         return self._seq
 
     def _next_key(self) -> str:
