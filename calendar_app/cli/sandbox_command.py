@@ -7,6 +7,7 @@ user's name (alice@… for CONTOSO\\alice) is that user's own."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import signal
 import threading
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any
 
 from calendar_app.cli.errors import CliError
 from calendar_app.logging_setup import register_secret
-from calendar_app.sandbox import ConfigError, SandboxConfig, SandboxServer, parse_fault
+from calendar_app.sandbox import DEMO_MAILBOX, ConfigError, SandboxConfig, SandboxServer, parse_fault
+from calendar_app.sandbox.demo_content import seed_demo_week
 from calendar_app.sandbox.faults import FAULT_KINDS
 from calendar_app.store.app_paths import AppPaths
 
@@ -71,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
                        "pass another --port, or --port 0 for any free one") from None
     except ValueError as error:
         raise CliError(str(error)) from None
+    if not (args.user or args.mailbox or args.deny_impersonation):
+        # The demo mailbox starts with a week of appointments, once; later starts keep what is there.
+        demo_calendar = server.calendar_items(DEMO_MAILBOX)
+        if not demo_calendar and server.mailbox(DEMO_MAILBOX).sequence == 0:
+            seed_demo_week(server, DEMO_MAILBOX, dt.date.today())
     stop = threading.Event()
 
     def request_stop(signal_number: int, _frame: FrameType | None) -> None:

@@ -22,11 +22,19 @@ Embedding it (tests, `calendar-app --demo`, later the sync engine's and the wiza
         server.traffic_listeners.append(fn)   # fn(direction, operation, bytes) for every SOAP body
         server.internal_errors     # operations that crashed (each also answered ErrorInternalServerError)
 
+    seed_demo_week(server, DEMO_MAILBOX, datetime.date.today())   # a plausible week for --demo
+
 Rules (as the `calendar-app sandbox` command applies them): users sign in with NTLM as `DOMAIN\\name`;
 a mailbox whose local part equals a user's name is that user's own (opened without impersonation); every
 user may impersonate every mailbox unless denied. Channel binding is required by default
 (`SandboxConfig.extended_protection`). State (items, change logs, sent messages, certificates) lives in
 `state_dir`: `tls/` and `mailboxes/*.json`.
+
+Where it knowingly differs from Exchange: NTLM only (raw NTLM tokens under `Negotiate` or `NTLM`; no
+Kerberos/SPNEGO); recurring series are expanded for daily, weekly and absolute-monthly patterns only, without
+modified or deleted occurrences, and single occurrences cannot be changed; date-times without an offset are
+taken as UTC (a TimeZoneContext header is not applied to them); push subscriptions are accepted but never
+delivered; no attachments or MIME content; ResolveNames searches the sandbox's own mailboxes.
 """
 
 from calendar_app.sandbox.config import (
@@ -37,6 +45,7 @@ from calendar_app.sandbox.config import (
     SandboxConfig,
     SandboxUser,
 )
+from calendar_app.sandbox.demo_content import seed_demo_week
 from calendar_app.sandbox.faults import Fault, FaultInjector, parse_fault
 from calendar_app.sandbox.mailbox_store import Mailbox, SentMessage
 from calendar_app.sandbox.server import SandboxServer, extended_property_key
@@ -55,4 +64,5 @@ __all__ = [
     "SentMessage",
     "extended_property_key",
     "parse_fault",
+    "seed_demo_week",
 ]

@@ -2,7 +2,8 @@
 
 A fault is `KIND[:VALUE][@OPERATION][*TIMES]` on the command line (`--fault busy:5000@CreateItem*2`), or
 `server.faults.add(kind, value=..., operation=..., times=...)` from Python. Without `@OPERATION` it applies
-to every operation; without `*TIMES` it stays until removed.
+to every operation; without `*TIMES` it stays until removed. `drop-after@GetStreamingEvents` breaks a
+stream after its first message.
 
 | kind | what the client gets |
 |---|---|

@@ -12,9 +12,12 @@ from lxml import etree
 from calendar_app.sandbox.item_schema import DATETIME_ELEMENTS
 from calendar_app.sandbox.mailbox_store import Folder
 from calendar_app.sandbox.operation_context import OperationContext, parse_item_shape
+from calendar_app.sandbox.recurrence import occurrences_in
 from calendar_app.sandbox.soap import OperationError, bool_text, error_message, m, new_response, success_message, t
 from calendar_app.sandbox.stored_item import StoredItem, extended_key, field_uri_to_element, parse_datetime
 
+# Exchange's default EWSFindCountLimit: no FindItem page holds more items.
+FIND_COUNT_LIMIT = 1000
 # Exchange refuses a CalendarView spanning more than two years.
 MAX_CALENDAR_VIEW = dt.timedelta(days=730)
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
@@ -38,34 +41,26 @@ def find_item(context: OperationContext) -> Any:
         try:
             mailbox, folder = context.resolve_folder(folder_id)
             with mailbox.lock:
-                root = _find_in_folder(context, folder, body)
+                root, matched = _find_in_folder(folder, body)
                 items_element = root.find(t("Items"))
-                for item in root.matched:
+                for item in matched:
                     items_element.append(context.render_item(mailbox, item, shape))
         except OperationError as error:
             error_message(messages, "FindItem", error)
             continue
         message = success_message(messages, "FindItem")
-        message.append(root.element)
+        message.append(root)
     return response
 
 
-class _Root:
-    def __init__(self, element: Any, matched: list[StoredItem]) -> None:
-        self.element = element
-        self.matched = matched
-
-    def find(self, tag: str) -> Any:
-        return self.element.find(tag)
-
-
-def _find_in_folder(context: OperationContext, folder: Folder, body: Any) -> _Root:
+def _find_in_folder(folder: Folder, body: Any) -> tuple[Any, list[StoredItem]]:
+    """The m:RootFolder element (attributes, empty t:Items) and the items that go into it."""
     root = etree.Element(m("RootFolder"))
     if body.get("Traversal") == "Associated":
         root.set("TotalItemsInView", "0")
         root.set("IncludesLastItemInRange", "true")
         etree.SubElement(root, t("Items"))
-        return _Root(root, [])
+        return root, []
     restriction = body.find(m("Restriction"))
     calendar_view = body.find(m("CalendarView"))
     paged_view = body.find(m("IndexedPageItemView"))
@@ -82,6 +77,9 @@ def _find_in_folder(context: OperationContext, folder: Folder, body: Any) -> _Ro
             raise OperationError("ErrorCalendarViewRangeTooBig",
                                  "The requested view range exceeds the maximum range of two years.")
         matched = [item for item in folder.overlapping(start, end) if item.item_type == "CalendarItem"]
+        for master_id in folder.recurring:
+            matched.extend(occurrences_in(folder.items[master_id], start, end))
+        matched.sort(key=lambda item: (item.start or start, item.item_id))
         limit = calendar_view.get("MaxEntriesReturned")
         total = len(matched)
         if limit is not None and total > int(limit):
@@ -89,15 +87,15 @@ def _find_in_folder(context: OperationContext, folder: Folder, body: Any) -> _Ro
         root.set("TotalItemsInView", str(total))
         root.set("IncludesLastItemInRange", bool_text(len(matched) == total))
         etree.SubElement(root, t("Items"))
-        return _Root(root, matched)
+        return root, matched
     candidates = _candidates(folder, restriction)
     sort = body.find(m("SortOrder"))
     ordered = _sorted(folder, candidates, sort)
     total = len(ordered)
-    offset, limit, from_end = 0, total, False
+    offset, limit, from_end = 0, min(total, FIND_COUNT_LIMIT), False
     if paged_view is not None:
         offset = int(paged_view.get("Offset", "0"))
-        limit = int(paged_view.get("MaxEntriesReturned", str(total)))
+        limit = min(int(paged_view.get("MaxEntriesReturned", str(FIND_COUNT_LIMIT))), FIND_COUNT_LIMIT)
         from_end = paged_view.get("BasePoint") == "End"
     if from_end:
         stop = max(total - offset, 0)
@@ -111,7 +109,7 @@ def _find_in_folder(context: OperationContext, folder: Folder, body: Any) -> _Ro
     root.set("TotalItemsInView", str(total))
     root.set("IncludesLastItemInRange", bool_text(next_offset >= total))
     etree.SubElement(root, t("Items"))
-    return _Root(root, page)
+    return root, page
 
 
 def _candidates(folder: Folder, restriction: Any) -> list[StoredItem]:

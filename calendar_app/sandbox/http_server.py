@@ -50,6 +50,8 @@ class SandboxHttpServer(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[Any, Any]:
         raw, address = self.socket.accept()
+        # Small answers go out at once: with Nagle's algorithm and the client's delayed ACK each would wait ~40 ms.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         context, material = self.sandbox.current_tls()
         connection = context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
         with self._bindings_lock:
@@ -236,6 +238,9 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
                 self.server.sandbox.observe("response", operation, payload)
                 self.wfile.write(f"{len(payload):X}\r\n".encode() + payload + b"\r\n")
                 self.wfile.flush()
+                if self.server.sandbox.faults.take(operation, ("drop-after",)):
+                    self._drop()  # the stream breaks while the client listens
+                    return
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):

@@ -375,6 +375,7 @@ def _update_one(context: OperationContext, change: Any, resolution: str,
     if id_element is None:
         raise OperationError("ErrorInvalidIdMalformed", "Id is malformed.")
     mailbox, item = context.resolve_item(id_element)
+    _refuse_occurrence(item)
     updates = change.find(t("Updates"))
     operations = [u for u in (updates if updates is not None else []) if isinstance(u.tag, str)]
     touched = {_field_identity(u) for u in operations}
@@ -413,10 +414,18 @@ def _update_one(context: OperationContext, change: Any, resolution: str,
                     sequence = int(item.text("AppointmentSequenceNumber") or "0") + 1
                     _set(item, "AppointmentSequenceNumber", str(sequence))
                 _set(item, "MeetingRequestWasSent", "true")
+                item.changed_outside_replace()
             if removed:
                 _send(context.store, mailbox, item, "cancellation", removed,
                       save_copy=send_mode.endswith("SaveCopy"))
     return mailbox, item
+
+
+def _refuse_occurrence(item: StoredItem) -> None:
+    if item.text("CalendarItemType") == "Occurrence":
+        raise OperationError("ErrorInvalidOperation",
+                             "This sandbox does not change single occurrences of a recurring series; change the "
+                             "series through its master.")
 
 
 def _field_identity(operation: Any) -> str:
@@ -501,6 +510,7 @@ def delete_item(context: OperationContext) -> Any:
             continue
         try:
             mailbox, item = context.resolve_item(item_id)
+            _refuse_occurrence(item)
             if item.item_type == "CalendarItem" and cancellations is None:
                 raise OperationError("ErrorSendMeetingCancellationsRequired",
                                      "SendMeetingCancellations attribute is required for calendar items.")

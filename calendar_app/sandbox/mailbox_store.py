@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from calendar_app.sandbox.recurrence import occurrence_item, occurrence_starts, parse_occurrence_id
 from calendar_app.sandbox.stored_item import ExtendedKey, StoredItem, format_datetime, utc_now
 
 # The distinguished folders every sandbox mailbox has: (name, display name, folder class, parent, element).
@@ -101,8 +102,12 @@ class Folder:
     longest: dt.timedelta = dt.timedelta(0)
     # Restrictions on extended properties: (key, value) → ids.
     by_extended: dict[tuple[ExtendedKey, str], set[str]] = field(default_factory=dict)
+    # Recurring masters: a CalendarView expands them instead of listing them.
+    recurring: set[str] = field(default_factory=set)
 
     def index(self, item: StoredItem) -> None:
+        if "Recurrence" in item.elements:
+            self.recurring.add(item.item_id)
         start, end = item.start, item.end
         if start is not None:
             bisect.insort(self.by_start, (start, item.item_id))
@@ -114,6 +119,7 @@ class Folder:
                 self.by_extended.setdefault((key, value), set()).add(item.item_id)
 
     def unindex(self, item: StoredItem) -> None:
+        self.recurring.discard(item.item_id)
         start = item.start
         if start is not None:
             position = bisect.bisect_left(self.by_start, (start, item.item_id))
@@ -129,10 +135,12 @@ class Folder:
                         del self.by_extended[(key, value)]
 
     def overlapping(self, start: dt.datetime, end: dt.datetime) -> Iterator[StoredItem]:
-        """Items overlapping [start, end), in start order."""
+        """Single items overlapping [start, end), in start order (recurring masters excluded)."""
         low = bisect.bisect_left(self.by_start, (start - self.longest,))
         high = bisect.bisect_left(self.by_start, (end,))
         for item_start, item_id in self.by_start[low:high]:
+            if item_id in self.recurring:
+                continue
             item = self.items[item_id]
             item_end = item.end or item_start
             if item_end > start or (item_start == item_end and item_start >= start):
@@ -183,6 +191,13 @@ class Mailbox:
         return self.folders.get(name)
 
     def find_item(self, item_id: str) -> StoredItem | None:
+        occurrence = parse_occurrence_id(item_id)
+        if occurrence is not None:
+            master_id, start = occurrence
+            master = self.find_item(master_id)
+            if master is None or start not in occurrence_starts(master, start):
+                return None
+            return occurrence_item(master, start)
         for folder in self.folders.values():
             item = folder.items.get(item_id)
             if item is not None:
@@ -215,6 +230,7 @@ class Mailbox:
         folder.unindex(item)
         mutate(item)
         item.version += 1
+        item.changed_outside_replace()
         folder.index(item)
         folder.record_change(self.next_sequence(), item.item_id)
         self.dirty = True
@@ -261,7 +277,8 @@ class Mailbox:
             "items": [item.to_storage() for folder in self.folders.values() for item in folder.items.values()],
             "logs": {
                 name: {
-                    "log": folder.change_log, "created": folder.created_at, "tombstones": sorted(folder.tombstones),
+                    "log": list(folder.change_log), "created": dict(folder.created_at),
+                    "tombstones": sorted(folder.tombstones),
                 }
                 for name, folder in self.folders.items()
             },
@@ -326,8 +343,9 @@ class MailboxStore:
             with mailbox.lock:
                 if only_dirty and not mailbox.dirty:
                     continue
-                data = json.dumps(mailbox.to_storage())
+                snapshot = mailbox.to_storage()  # copies of lists and cached, never-mutated item records
                 mailbox.dirty = False
+            data = json.dumps(snapshot)  # outside the lock: requests go on meanwhile
             path = self._path(mailbox.address)
             assert path is not None
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -118,7 +118,9 @@ def get_events(context: OperationContext) -> Any:
         after = decode_watermark(watermark_text)
         if after is None:
             raise OperationError("ErrorInvalidWatermark", "The watermark is invalid.")
-        events, last = context.hub.pull(subscription, after)
+        if context.hub.expired(subscription):
+            raise OperationError("ErrorExpiredSubscription", "The subscription has expired.")
+        events, last, more = context.hub.pull(subscription, after)
     except OperationError as error:
         error_message(messages, "GetEvents", error)
         return response
@@ -126,7 +128,7 @@ def get_events(context: OperationContext) -> Any:
     notification = etree.SubElement(message, m("Notification"))
     etree.SubElement(notification, t("SubscriptionId")).text = subscription.subscription_id
     etree.SubElement(notification, t("PreviousWatermark")).text = encode_watermark(after)
-    etree.SubElement(notification, t("MoreEvents")).text = bool_text(False)
+    etree.SubElement(notification, t("MoreEvents")).text = bool_text(more)
     if not events:
         status = etree.SubElement(notification, t("StatusEvent"))
         etree.SubElement(status, t("Watermark")).text = encode_watermark(last)

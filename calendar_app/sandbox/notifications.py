@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from calendar_app.sandbox.mailbox_store import ChangeEvent
 
+PULL_BATCH = 50  # events per GetEvents answer; MoreEvents says when more wait
+
 
 def encode_watermark(sequence: int) -> str:
     return base64.b64encode(b"SBXW" + struct.pack(">Q", sequence)).decode()
@@ -81,12 +83,25 @@ class NotificationHub:
                     subscription.next_watermark += 1
             self._condition.notify_all()
 
-    def pull(self, subscription: Subscription, after: int) -> tuple[list[tuple[int, ChangeEvent]], int]:
-        """Events after watermark `after` (and forget older ones: the client has acknowledged them)."""
+    def expired(self, subscription: Subscription) -> bool:
+        """A pull subscription nobody read for its Timeout minutes is gone, as on Exchange."""
+        with self._condition:
+            age = dt.datetime.now(dt.UTC) - subscription.last_read
+            if subscription.kind == "pull" and age > dt.timedelta(minutes=subscription.timeout_minutes):
+                self._subscriptions.pop(subscription.subscription_id, None)
+                return True
+            return False
+
+    def pull(self, subscription: Subscription, after: int,
+             limit: int = PULL_BATCH) -> tuple[list[tuple[int, ChangeEvent]], int, bool]:
+        """Up to `limit` events after watermark `after` (older ones are forgotten: the client has acknowledged
+        them), the watermark of the last event, and whether more remain."""
         with self._condition:
             subscription.events = [entry for entry in subscription.events if entry[0] > after]
             subscription.last_read = dt.datetime.now(dt.UTC)
-            return list(subscription.events), subscription.next_watermark - 1
+            batch = subscription.events[:limit]
+            last = batch[-1][0] if batch else subscription.next_watermark - 1
+            return list(batch), last, len(subscription.events) > limit
 
     def wait_streaming(self, subscription_ids: list[str], timeout: float) -> list[tuple[Subscription, ChangeEvent]]:
         """Block until one of the subscriptions has events (taking them) or `timeout` seconds pass."""

@@ -3,6 +3,7 @@ and response shapes the way Exchange does."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from lxml import etree
 from calendar_app.sandbox.config import SandboxUser
 from calendar_app.sandbox.mailbox_store import FOLDER_CHANGE_KEY, Folder, Mailbox, MailboxStore, parse_folder_id
 from calendar_app.sandbox.notifications import NotificationHub
+from calendar_app.sandbox.recurrence import occurrence_item, occurrence_starts, parse_occurrence_id
 from calendar_app.sandbox.soap import OperationError, SoapRequest, t
 from calendar_app.sandbox.stored_item import (
     DEFAULT_SHAPE,
@@ -114,11 +116,14 @@ class OperationContext:
         raise OperationError("ErrorAccessDenied", ACCESS_DENIED)
 
     def resolve_item(self, element: Any) -> tuple[Mailbox, StoredItem]:
-        item_id = element.get("Id") or element.get("RecurringMasterId") or ""
         local = etree.QName(element).localname
         if local == "OccurrenceItemId":
-            raise OperationError("ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange",
-                                 "The occurrence index is out of recurrence range.")
+            return self._resolve_occurrence(element)
+        if local == "RecurringMasterItemId":
+            occurrence = parse_occurrence_id(element.get("OccurrenceId", ""))
+            item_id = occurrence[0] if occurrence is not None else element.get("OccurrenceId", "")
+        else:
+            item_id = element.get("Id") or ""
         address = mailbox_of_item_id(item_id)
         if address is None:
             raise OperationError("ErrorInvalidIdMalformed", ID_MALFORMED)
@@ -128,9 +133,21 @@ class OperationContext:
             raise OperationError("ErrorItemNotFound", ITEM_NOT_FOUND)
         return mailbox, item
 
+    def _resolve_occurrence(self, element: Any) -> tuple[Mailbox, StoredItem]:
+        """OccurrenceItemId: the InstanceIndex-th (1-based) occurrence of a recurring master."""
+        mailbox, master = self.resolve_item(etree.Element(t("ItemId"), Id=element.get("RecurringMasterId", "")))
+        index = int(element.get("InstanceIndex", "0"))
+        if "Recurrence" not in master.elements or index < 1:
+            raise OperationError("ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange",
+                                 "The occurrence index is out of recurrence range.")
+        for number, start in enumerate(occurrence_starts(master, dt.datetime.max.replace(tzinfo=dt.UTC)), start=1):
+            if number == index:
+                return mailbox, occurrence_item(master, start)
+        raise OperationError("ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange",
+                             "The occurrence index is out of recurrence range.")
+
     def render_item(self, mailbox: Mailbox, item: StoredItem, shape: ItemShape) -> Any:
-        return item.render(mailbox.folder_id(item.folder), FOLDER_CHANGE_KEY, shape.wanted(), shape.extended,
-                           all_extended=False)
+        return item.render(mailbox.folder_id(item.folder), FOLDER_CHANGE_KEY, shape.wanted(), shape.extended)
 
     def id_only(self, mailbox: Mailbox, item: StoredItem) -> Any:
         return item.render(mailbox.folder_id(item.folder), FOLDER_CHANGE_KEY, frozenset({"ItemId"}), None)

@@ -66,7 +66,11 @@ class SandboxServer:
             mailbox.listeners.append(self.hub.publish)
         self.authenticator = NtlmAuthenticator(self.rights, self.config.users, allow_basic=self.config.allow_basic,
                                                protection=self.config.extended_protection)
-        self._http = SandboxHttpServer((self.config.host, self.config.port), self)
+        try:
+            self._http = SandboxHttpServer((self.config.host, self.config.port), self)
+        except OSError:
+            self.authenticator.close()  # nothing may stay behind when the port is taken
+            raise
         self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="ews-sandbox", daemon=True)
         self._thread.start()

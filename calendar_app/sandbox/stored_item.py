@@ -56,13 +56,8 @@ DEFAULT_SHAPE = frozenset({
 # AllProperties leaves out what must be asked for explicitly.
 NOT_IN_ALL_PROPERTIES = frozenset({"MimeContent", "UniqueBody", "NormalizedBody", "TextBody", "ExtendedProperty"})
 
-# FieldURIs whose element name differs from the part after the colon.
-FIELD_URI_ELEMENT_EXCEPTIONS: dict[str, str] = {}
-
-
 def field_uri_to_element(field_uri: str) -> str:
-    if field_uri in FIELD_URI_ELEMENT_EXCEPTIONS:
-        return FIELD_URI_ELEMENT_EXCEPTIONS[field_uri]
+    """'calendar:Start' → 'Start': for the item and calendar fields the element is named after the URI."""
     return field_uri.split(":", 1)[-1]
 
 
@@ -111,6 +106,8 @@ def mailbox_of_item_id(item_id: str) -> str | None:
         raw = base64.b64decode(item_id, validate=True)
     except ValueError:
         return None
+    if raw.startswith(b"SBXO") and len(raw) > 12:  # an occurrence: master id after the start time
+        raw = raw[12:]
     if not raw.startswith(b"SBXI") or len(raw) < 21:
         return None
     try:
@@ -144,6 +141,7 @@ class StoredItem:
     version: int = 1
     field_versions: dict[str, int] = field(default_factory=dict)  # element / extended key repr → version set
     created: dt.datetime = field(default_factory=utc_now)
+    storage_cache: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def change_key(self) -> str:
@@ -188,8 +186,9 @@ class StoredItem:
 
     # ---------------------------------------------------------------- serialisation
     def render(self, parent_folder_id: str, parent_change_key: str, wanted: frozenset[str] | None,
-               extended_wanted: list[ExtendedKey] | None, *, all_extended: bool = False) -> Any:
-        """The item as `t:<ItemType>`. wanted=None means every stored element (AllProperties)."""
+               extended_wanted: list[ExtendedKey] | None) -> Any:
+        """The item as `t:<ItemType>`. wanted=None means every stored element (AllProperties); extended
+        properties only when asked for by ExtendedFieldURI, as in Exchange."""
         element = etree.Element(t(self.item_type))
         maintained = {
             "ItemId": _id_element("ItemId", self.item_id, self.change_key),
@@ -201,8 +200,7 @@ class StoredItem:
         else:
             names -= NOT_IN_ALL_PROPERTIES
         order = ELEMENT_ORDERS.get(self.item_type, CALENDAR_ELEMENT_ORDER)
-        extended_keys = list(self.extended) if all_extended else [
-            k for k in (extended_wanted or []) if k in self.extended]
+        extended_keys = [k for k in (extended_wanted or []) if k in self.extended]
         extended_position = order["ExtendedProperty"]
         placed_extended = False
         names = {name for name in names if name in order}
@@ -218,17 +216,27 @@ class StoredItem:
             _append_extended(element, self.extended, extended_keys)
         return element
 
+    def changed_outside_replace(self) -> None:
+        """Forget the cached storage form after changing elements without a new version."""
+        self.storage_cache = None
+
     def to_storage(self) -> dict[str, Any]:
+        """The persisted form; cached per version, since saving 10,000 items must not stall requests."""
+        cached = self.storage_cache
+        if cached is not None and cached["version"] == self.version:
+            return cached
         container = etree.Element(t("Stored"), nsmap={"t": t("")[1:-1]})
         for child in self.elements.values():
             container.append(copy.deepcopy(child))
         for child in self.extended.values():
             container.append(copy.deepcopy(child))
-        return {
+        record = {
             "id": self.item_id, "folder": self.folder, "type": self.item_type, "version": self.version,
-            "created": format_datetime(self.created), "field_versions": self.field_versions,
+            "created": format_datetime(self.created), "field_versions": dict(self.field_versions),
             "xml": etree.tostring(container, encoding="unicode"),
         }
+        self.storage_cache = record
+        return record
 
     @classmethod
     def from_storage(cls, record: dict[str, Any]) -> StoredItem:

@@ -5,49 +5,29 @@ the sandbox's own root CA for these tests only."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests.adapters
 
 from calendar_app.sandbox import SandboxConfig, SandboxServer, SandboxUser
-from calendar_app.sandbox.tls_material import load_or_create
-from tests.sandbox.schema_check import SchemaChecker, schema_dir
-from tests.support.system import require
+from tests.sandbox.fixtures import (
+    ews_schema,
+    exchangelib_trusting,
+    finish_checked,
+    schema_checker,
+    seeded_tls,
+    start_checked,
+)
+from tests.sandbox.schema_check import SchemaChecker
 
 SERVICE = SandboxUser("CONTOSO", "svc-calendar", "Svc-Pass-1")
 ALICE = SandboxUser("CONTOSO", "alice", "Alice-Pass-1")
 ALICE_MAILBOX = "alice@contoso.com"
 BOB_MAILBOX = "bob@contoso.com"
 CAROL_MAILBOX = "carol@contoso.com"  # the service account is denied impersonation of carol
-
-
-@pytest.fixture(scope="session")
-def ews_schema() -> Any:
-    directory = schema_dir()
-    require(directory is not None, "Microsoft's EWS schema (../shared/ews-schema beside the clone)",
-            "copy the shared/ folder next to the repository or set EWS_SCHEMA_DIR")
-    assert directory is not None
-    import xmlschema
-
-    return xmlschema.XMLSchema(str(directory / "messages.xsd"), validation="lax")
-
-
-@pytest.fixture(scope="session")
-def schema_checker(ews_schema: Any) -> SchemaChecker:
-    return SchemaChecker(ews_schema)
-
-
-@pytest.fixture(scope="session")
-def seeded_tls(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One certificate chain for the whole session: generating RSA keys for every test would be slow."""
-    folder = tmp_path_factory.mktemp("sandbox-tls")
-    load_or_create(folder, "127.0.0.1")
-    return folder
+__all__ = ["ews_schema", "finish_checked", "schema_checker", "seeded_tls", "start_checked"]  # fixtures re-used
 
 
 @pytest.fixture
@@ -58,21 +38,6 @@ def sandbox_config() -> SandboxConfig:
         denied_impersonations=frozenset({(SERVICE.account.lower(), CAROL_MAILBOX)}),
         streaming_heartbeat_seconds=5.0,
     )
-
-
-def start_checked(config: SandboxConfig, state_dir: Path, seeded_tls: Path, checker: SchemaChecker) -> SandboxServer:
-    if not (state_dir / "tls").exists():
-        shutil.copytree(seeded_tls, state_dir / "tls")
-    server = SandboxServer(config, state_dir)
-    server.traffic_listeners.append(checker)
-    return server.start()
-
-
-def finish_checked(server: SandboxServer, checker: SchemaChecker) -> None:
-    server.stop()
-    violations = checker.take_violations()
-    assert not violations, "SOAP traffic that violates Microsoft's EWS schema:\n" + "\n".join(map(str, violations))
-    assert not server.internal_errors, f"the sandbox crashed on: {server.internal_errors}"
 
 
 @pytest.fixture
@@ -90,26 +55,6 @@ def trusted_ca(sandbox: SandboxServer, tmp_path: Path) -> Path:
     path = tmp_path / "sandbox-ca.pem"
     path.write_bytes(sandbox.ca_pem)
     return path
-
-
-@contextmanager
-def exchangelib_trusting(ca_file: Path) -> Iterator[None]:
-    """exchangelib's documented hook for TLS: an adapter class on BaseProtocol. Ours verifies against the
-    sandbox's root only; it is set for one test and restored after (the app's pinned transport is separate)."""
-    from exchangelib.protocol import BaseProtocol, CachingProtocol
-
-    class SandboxTrustAdapter(requests.adapters.HTTPAdapter):
-        def send(self, request: Any, **kwargs: Any) -> Any:
-            kwargs["verify"] = str(ca_file)
-            return super().send(request, **kwargs)
-
-    previous = BaseProtocol.HTTP_ADAPTER_CLS
-    BaseProtocol.HTTP_ADAPTER_CLS = SandboxTrustAdapter
-    try:
-        yield
-    finally:
-        CachingProtocol.clear_cache()
-        BaseProtocol.HTTP_ADAPTER_CLS = previous
 
 
 @pytest.fixture

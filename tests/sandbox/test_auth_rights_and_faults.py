@@ -173,3 +173,14 @@ def test_changed_certificate_is_a_tls_error(sandbox: SandboxServer, make_account
     sandbox.faults.clear()
     assert sandbox.certificate_sha256 == original
     account.calendar.refresh()
+
+
+def test_a_streaming_connection_that_breaks(sandbox: SandboxServer, make_account: AccountFactory) -> None:
+    import requests.exceptions
+
+    account = make_account()
+    subscription_id = account.calendar.subscribe_to_streaming()
+    sandbox.faults.add("drop-after", operation="GetStreamingEvents", times=1)
+    with pytest.raises((requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        list(account.calendar.get_streaming_events(subscription_id, connection_timeout=1))
+    account.calendar.unsubscribe(subscription_id)  # the subscription itself survives the broken connection

@@ -19,7 +19,7 @@ from lxml import etree
 from requests_ntlm import HttpNtlmAuth
 
 from calendar_app.sandbox import SandboxConfig, SandboxServer, SandboxUser
-from tests.sandbox.conftest import finish_checked, start_checked
+from tests.sandbox.fixtures import finish_checked, start_checked
 from tests.sandbox.schema_check import MESSAGES_NS, SOAP_NS, SchemaChecker, samples_dir
 from tests.support.system import require
 

@@ -14,7 +14,8 @@ from requests.auth import HTTPBasicAuth
 from requests_ntlm import HttpNtlmAuth
 
 from calendar_app.sandbox import ExtendedProtection, SandboxConfig, SandboxServer
-from tests.sandbox.conftest import ALICE, ALICE_MAILBOX, AccountFactory, finish_checked, start_checked
+from tests.sandbox.conftest import ALICE, ALICE_MAILBOX, AccountFactory
+from tests.sandbox.fixtures import finish_checked, start_checked
 from tests.sandbox.schema_check import SchemaChecker
 from tests.sandbox.test_auth_rights_and_faults import GET_CALENDAR
 
@@ -141,3 +142,111 @@ def test_all_day_appointment_round_trip(make_account: AccountFactory) -> None:
     view = account.calendar.view(start=EWSDateTime(2027, 4, 5, 12, tzinfo=berlin),
                                  end=EWSDateTime(2027, 4, 5, 13, tzinfo=berlin))
     assert [i.subject for i in view] == ["Trade fair"]
+
+
+def test_pull_events_come_in_batches_and_subscriptions_expire(sandbox: SandboxServer,
+                                                              make_account: AccountFactory) -> None:
+    from exchangelib.errors import ErrorExpiredSubscription
+    from exchangelib.properties import CreatedEvent
+
+    account = make_account()
+    subscription_id, watermark = account.calendar.subscribe_to_pull(timeout=1)
+    for n in range(60):
+        sandbox.add_calendar_item(ALICE_MAILBOX, (
+            '<t:CalendarItem xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">'
+            f"<t:Subject>Event {n}</t:Subject><t:Start>2027-08-01T08:00:00Z</t:Start>"
+            "<t:End>2027-08-01T09:00:00Z</t:End></t:CalendarItem>"))
+    # exchangelib's folder.get_events() repeats its first watermark while MoreEvents is true, so a client
+    # must call GetEvents itself with the last event's watermark, as the EWS documentation describes.
+    from exchangelib.services import GetEvents
+
+    first = GetEvents(account=account).get(subscription_id=subscription_id, watermark=watermark)
+    second = GetEvents(account=account).get(subscription_id=subscription_id, watermark=first.events[-1].watermark)
+    assert (len(first.events), first.more_events, len(second.events), second.more_events) == (50, True, 10, False)
+    assert all(isinstance(e, CreatedEvent) for n in (first, second) for e in n.events)
+
+    # Nobody asked for a minute (Timeout=1): Exchange has dropped the subscription.
+    sandbox.hub.get(subscription_id).last_read -= dt.timedelta(minutes=2)  # type: ignore[union-attr]
+    with pytest.raises(ErrorExpiredSubscription):
+        GetEvents(account=account).get(subscription_id=subscription_id, watermark=second.events[-1].watermark)
+
+
+def test_restrictions_on_ordinary_fields(sandbox: SandboxServer, make_account: AccountFactory) -> None:
+    from exchangelib import EWSDateTime, EWSTimeZone
+
+    for day, subject in ((3, "Kick-off"), (4, "Review"), (5, "Review")):
+        sandbox.add_calendar_item(ALICE_MAILBOX, (
+            '<t:CalendarItem xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">'
+            f"<t:Subject>{subject}</t:Subject><t:Start>2027-09-0{day}T08:00:00Z</t:Start>"
+            f"<t:End>2027-09-0{day}T09:00:00Z</t:End></t:CalendarItem>"))
+    calendar = make_account().calendar
+    utc = EWSTimeZone("UTC")
+    assert calendar.filter(subject="review").count() == 2  # Exchange compares text case-insensitively
+    later = calendar.filter(start__gte=EWSDateTime(2027, 9, 4, tzinfo=utc), subject__contains="view")
+    assert sorted(item.start.day for item in later) == [4, 5]
+    assert calendar.filter(start__lt=EWSDateTime(2027, 9, 4, tzinfo=utc)).count() == 1
+    assert [i.subject for i in calendar.exclude(subject="Review")] == ["Kick-off"]
+
+
+def test_always_overwrite_wins_over_a_stale_change_key_and_all_properties(sandbox: SandboxServer,
+                                                                          make_account: AccountFactory,
+                                                                          trusted_ca: Path) -> None:
+    from exchangelib import CalendarItem, EWSDateTime, EWSTimeZone
+    from exchangelib.items import ALWAYS_OVERWRITE, SEND_TO_NONE
+
+    account = make_account()
+    start = EWSDateTime(2027, 10, 1, 9, tzinfo=EWSTimeZone("Europe/Berlin"))
+    item = CalendarItem(account=account, folder=account.calendar, subject="v1", start=start,
+                        end=start + dt.timedelta(hours=1))
+    item.save(send_meeting_invitations=SEND_TO_NONE)
+    old = item.changekey
+    item.subject = "v2"
+    item.save(update_fields=["subject"], send_meeting_invitations=SEND_TO_NONE)
+    stale = account.calendar.get(id=item.id)
+    stale._id = stale.ID_ELEMENT_CLS(stale.id, old)
+    stale.subject = "v3"
+    stale.save(update_fields=["subject"], conflict_resolution=ALWAYS_OVERWRITE, send_meeting_invitations=SEND_TO_NONE)
+    assert account.calendar.get(id=item.id).subject == "v3"
+
+    body = GET_CALENDAR.replace(
+        "<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>"
+        '<m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>',
+        f'<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="'
+        f'{item.id}"/></m:ItemIds></m:GetItem>')
+    with requests.Session() as session:
+        session.auth = HttpNtlmAuth(ALICE.account, ALICE.password)
+        text = session.post(sandbox.url, data=body.encode(), verify=str(trusted_ca), timeout=30).text
+    for element in ("<t:ItemClass>IPM.Appointment</t:ItemClass>", "<t:Subject>v3</t:Subject>", "<t:UID>",
+                    "<t:Start>2027-10-01T07:00:00Z</t:Start>", "<t:MyResponseType>Organizer</t:MyResponseType>"):
+        assert element in text
+
+
+def test_recurring_series_is_expanded_in_a_calendar_view_across_daylight_saving(
+        sandbox: SandboxServer, make_account: AccountFactory) -> None:
+    from exchangelib import CalendarItem, EWSDateTime, EWSTimeZone
+    from exchangelib.items import SEND_TO_NONE
+    from exchangelib.recurrence import NumberedPattern, Recurrence, WeeklyPattern
+
+    berlin = EWSTimeZone("Europe/Berlin")
+    account = make_account()
+    start = EWSDateTime(2027, 3, 22, 10, tzinfo=berlin)  # Monday; Berlin moves its clocks on 28 March
+    series = CalendarItem(
+        account=account, folder=account.calendar, subject="Weekly sales call", start=start,
+        end=start + dt.timedelta(minutes=30),
+        recurrence=Recurrence(pattern=WeeklyPattern(interval=1, weekdays=["Monday", "Wednesday"]),
+                              boundary=NumberedPattern(start=start.date(), number=4)))
+    series.save(send_meeting_invitations=SEND_TO_NONE)
+
+    view = list(account.calendar.view(start=EWSDateTime(2027, 3, 20, tzinfo=berlin),
+                                      end=EWSDateTime(2027, 4, 20, tzinfo=berlin)))
+    assert [(o.start.astimezone(berlin).strftime("%a %d %H:%M"), o.type) for o in view] == [
+        ("Mon 22 10:00", "Occurrence"), ("Wed 24 10:00", "Occurrence"),
+        ("Mon 29 10:00", "Occurrence"), ("Wed 31 10:00", "Occurrence")]
+    occurrence = account.calendar.get(id=view[2].id)
+    assert (occurrence.subject, occurrence.type) == ("Weekly sales call", "Occurrence")
+    master = account.calendar.get(id=series.id)
+    assert master.type == "RecurringMaster" and master.recurrence.boundary.number == 4
+    third = account.calendar.get(id=master.id).occurrence(3)  # OccurrenceItemId, InstanceIndex 3
+    third.refresh()
+    assert third.start == view[2].start
+    assert [kind for kind, _ in account.calendar.sync_items()] == ["create"]  # the series is one item

@@ -123,7 +123,7 @@ def test_sync_state_survives_a_restart(tmp_path: Path, seeded_tls: Path, schema_
     from exchangelib.items import SEND_TO_NONE
     from exchangelib.protocol import CachingProtocol
 
-    from tests.sandbox.conftest import finish_checked, start_checked
+    from tests.sandbox.fixtures import finish_checked, start_checked
 
     config = SandboxConfig(users=(SandboxUser("CONTOSO", "alice", "Alice-Pass-1"),), mailboxes=("alice@contoso.com",))
     state = tmp_path / "state"
@@ -157,3 +157,20 @@ def test_sync_state_survives_a_restart(tmp_path: Path, seeded_tls: Path, schema_
             ("update", "One, moved")]
     finally:
         finish_checked(server, schema_checker)
+    with SandboxServer(config, state) as third:  # the update was saved, not an older cached form
+        assert [i.text("Subject") for i in third.calendar_items("alice@contoso.com")] == ["One, moved"]
+
+
+def test_without_options_a_demo_account_and_mailbox_with_a_week_of_appointments(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "calendar_app", "sandbox", "--port", "0", "--state", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        banner = _read_banner(process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "SANDBOX\\svc-calendar / Sandbox-Demo-1  may impersonate rep@sandbox.test" in banner
+    saved = json.loads((tmp_path / "demo" / "mailboxes" / "rep@sandbox.test.json").read_text())
+    assert len(saved["items"]) == 7
