@@ -33,18 +33,31 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def start_worker(config: Path, *, capture: bool = False) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "tests.support.kill_sync_worker", str(config)], cwd=REPO_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if capture else subprocess.DEVNULL)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE if capture else subprocess.DEVNULL)
 
 
-def kill_at_random(config: Path, rng: random.Random, kills: list[float]) -> None:
-    worker = start_worker(config)
-    delay = rng.uniform(0.3, 3.0)
-    try:
-        worker.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
-        kills.append(delay)
+def kill_at_random(config: Path, rng: random.Random, kills: list[float], *, wanted: int = 2,
+                   attempts: int = 6) -> None:
+    """Start the worker and SIGKILL it a random time after it starts syncing, until `wanted` kills
+    have landed mid-sync or the worker finishes first."""
+    landed = 0
+    for _ in range(attempts):
+        worker = start_worker(config)
+        assert worker.stdout is not None
+        try:
+            worker.stdout.readline()  # "syncing": imported and about to send its first request
+            delay = rng.uniform(0.0, 0.8)
+            try:
+                worker.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(timeout=10)
+                kills.append(delay)
+                landed += 1
+        finally:
+            worker.stdout.close()
+        if landed >= wanted or worker.returncode == 0:
+            return
 
 
 def never_attempted(database: Database, uuid: str) -> bool:
@@ -79,8 +92,7 @@ def test_killed_sync_ends_with_every_edit_on_the_server_exactly_once(tmp_path: P
             repo.add(a)
             expected[a.uuid] = a
         kills: list[float] = []
-        for _ in range(2):
-            kill_at_random(config, rng, kills)
+        kill_at_random(config, rng, kills)
 
         moved_meetings: list[str] = []
         for uuid in rng.sample(sorted(expected), UPDATES):
@@ -92,9 +104,9 @@ def test_killed_sync_ends_with_every_edit_on_the_server_exactly_once(tmp_path: P
                     moved_meetings.append(a.required_attendees[0])
             expected[uuid] = a.with_changes(**changes)
             repo.update(expected[uuid])
-        for _ in range(2):
-            kill_at_random(config, rng, kills)
+        kill_at_random(config, rng, kills)
 
+        assert kills, "no SIGKILL landed while the worker was syncing: the kill moments need adjusting"
         final = start_worker(config, capture=True)
         _, err = final.communicate(timeout=120)
         assert final.returncode == 0, err.decode()

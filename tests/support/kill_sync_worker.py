@@ -32,6 +32,7 @@ def main(config_file: str) -> int:
     account = make_account(settings, config["password"], lambda: PinnedTlsAdapter(trusted), timezone=ZONE)
     database = Database.open(Path(config["database"]))
     engine = SyncEngine(database, ExchangeCalendar(account, local_zone=ZONE), retry_base_seconds=0.05)
+    print("syncing", flush=True)  # the parent's clock for a random kill starts here
     for _ in range(50):
         report = engine.run_once()
         if report.converged:
