@@ -33,8 +33,10 @@ user may impersonate every mailbox unless denied. Channel binding is required by
 Where it knowingly differs from Exchange: NTLM only (raw NTLM tokens under `Negotiate` or `NTLM`; no
 Kerberos/SPNEGO); recurring series are expanded for daily, weekly and absolute-monthly patterns only, without
 modified or deleted occurrences, and single occurrences cannot be changed; date-times without an offset are
-taken as UTC (a TimeZoneContext header is not applied to them); push subscriptions are accepted but never
-delivered; no attachments or MIME content; ResolveNames searches the sandbox's own mailboxes.
+read in the TimeZoneContext's zone (UTC without one), known for the common Windows zone ids only; push
+subscriptions are accepted but never delivered; no attachments or MIME content; ResolveNames searches the
+sandbox's own mailboxes; MoveItem, CopyItem, FindFolder and the other operations not listed above are answered
+as an Exchange without them would (ErrorSchemaValidation).
 """
 
 from calendar_app.sandbox.config import (

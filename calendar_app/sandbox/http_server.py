@@ -17,6 +17,7 @@ from calendar_app.sandbox import soap
 from calendar_app.sandbox.dispatch import MAILBOX_FREE, operation_for
 from calendar_app.sandbox.ntlm_auth import ConnectionAuthState
 from calendar_app.sandbox.operation_context import OperationContext
+from calendar_app.sandbox.time_zones import apply_time_zone_context
 
 if TYPE_CHECKING:
     from calendar_app.sandbox.server import SandboxServer
@@ -129,7 +130,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             operation = request.operation
             sandbox.observe("request", operation, body)
             function, streaming = operation_for(operation, request.body)
-            user = self.auth_state.user or self._basic_user
+            apply_time_zone_context(request.header, request.body)
+            user = self._request_user
             assert user is not None
             address = sandbox.rights.mailbox_for(user, request.header)
             mailbox = sandbox.store.get(address) if address else None
@@ -174,14 +176,14 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
 
-    _basic_user: Any = None
+    _request_user: Any = None  # who this request is from (the connection's NTLM user, or Basic's)
 
     def _authenticated(self) -> bool:
         authenticator = self.server.sandbox.authenticator
         assert authenticator is not None
         outcome = authenticator.authenticate(self.auth_state, self.headers.get("Authorization"))
         if outcome.user is not None:
-            self._basic_user = outcome.user
+            self._request_user = outcome.user
             return True
         log.debug("401 for %s: %s", self.address_string(), outcome.reason)
         self.send_response(401)

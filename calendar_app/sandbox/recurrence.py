@@ -13,7 +13,6 @@ import base64
 import copy
 import datetime as dt
 import struct
-import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,19 +20,8 @@ from lxml import etree
 
 from calendar_app.sandbox.soap import t
 from calendar_app.sandbox.stored_item import StoredItem, format_datetime
+from calendar_app.sandbox.time_zones import zone_for_windows_id
 
-# Windows time zone ids (what EWS carries) → IANA, for the zones our users are likely to be in.
-WINDOWS_ZONES = {
-    "UTC": "UTC", "GMT Standard Time": "Europe/London", "Greenwich Standard Time": "Atlantic/Reykjavik",
-    "W. Europe Standard Time": "Europe/Berlin", "Romance Standard Time": "Europe/Paris",
-    "Central Europe Standard Time": "Europe/Budapest", "Central European Standard Time": "Europe/Warsaw",
-    "E. Europe Standard Time": "Europe/Chisinau", "FLE Standard Time": "Europe/Kiev", "GTB Standard Time":
-    "Europe/Bucharest", "Russian Standard Time": "Europe/Moscow", "Eastern Standard Time": "America/New_York",
-    "Central Standard Time": "America/Chicago", "Mountain Standard Time": "America/Denver",
-    "Pacific Standard Time": "America/Los_Angeles", "Tokyo Standard Time": "Asia/Tokyo",
-    "China Standard Time": "Asia/Shanghai", "India Standard Time": "Asia/Kolkata",
-    "Singapore Standard Time": "Asia/Singapore", "AUS Eastern Standard Time": "Australia/Sydney",
-}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_OCCURRENCES = 999
 _OCCURRENCE_PREFIX = b"SBXO"
@@ -57,11 +45,7 @@ def parse_occurrence_id(item_id: str) -> tuple[str, dt.datetime] | None:
 
 def _zone(master: StoredItem) -> dt.tzinfo:
     element = master.elements.get("StartTimeZone")
-    name = element.get("Id") if element is not None else None
-    try:
-        return zoneinfo.ZoneInfo(WINDOWS_ZONES.get(name or "UTC", "UTC"))
-    except zoneinfo.ZoneInfoNotFoundError:
-        return dt.UTC
+    return zone_for_windows_id(element.get("Id") if element is not None else None)
 
 
 def _local_dates(pattern: Any, first: dt.date) -> Iterator[dt.date]:

@@ -250,3 +250,32 @@ def test_recurring_series_is_expanded_in_a_calendar_view_across_daylight_saving(
     third.refresh()
     assert third.start == view[2].start
     assert [kind for kind, _ in account.calendar.sync_items()] == ["create"]  # the series is one item
+
+
+@pytest.mark.parametrize("body", [b"", b"<not-xml", b'<?xml version="1.0"?><Envelope/>'])
+def test_malformed_requests_get_a_schema_validation_fault(sandbox: SandboxServer, trusted_ca: Path,
+                                                          body: bytes) -> None:
+    with requests.Session() as session:
+        session.auth = HttpNtlmAuth(ALICE.account, ALICE.password)
+        response = session.post(sandbox.url, data=body, verify=str(trusted_ca), timeout=30)
+    assert response.status_code == 500
+    assert b"<e:ResponseCode" in response.content and b"ErrorSchemaValidation" in response.content
+    assert response.content.startswith(b"<?xml")  # exchangelib parses a 500 only when it looks like XML
+
+
+def test_times_without_offset_are_read_in_the_time_zone_context(sandbox: SandboxServer, trusted_ca: Path) -> None:
+    body = GET_CALENDAR.replace(
+        '<t:RequestServerVersion Version="Exchange2016"/>',
+        '<t:RequestServerVersion Version="Exchange2016"/><t:TimeZoneContext>'
+        '<t:TimeZoneDefinition Id="Pacific Standard Time"/></t:TimeZoneContext>',
+    ).replace(
+        "<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>"
+        '<m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>',
+        '<m:CreateItem SendMeetingInvitations="SendToNone"><m:Items><t:CalendarItem><t:Subject>Local</t:Subject>'
+        "<t:Start>2027-01-10T09:00:00</t:Start><t:End>2027-01-10T10:00:00</t:End></t:CalendarItem></m:Items>"
+        "</m:CreateItem>")
+    with requests.Session() as session:
+        session.auth = HttpNtlmAuth(ALICE.account, ALICE.password)
+        assert session.post(sandbox.url, data=body.encode(), verify=str(trusted_ca), timeout=30).status_code == 200
+    (item,) = sandbox.calendar_items(ALICE_MAILBOX)
+    assert (item.text("Start"), item.text("End")) == ("2027-01-10T17:00:00Z", "2027-01-10T18:00:00Z")
