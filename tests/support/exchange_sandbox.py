@@ -94,38 +94,55 @@ class SandboxRemote(ExchangeCalendar):
                 close_account(calendar.account)
 
     # ------------------------------------------------------------------ another client
+    # Sandbox faults hit every client; the test's own look-ups and the other client's edits set
+    # the faults aside while they run, as the fake's faults only ever hit the app.
+    @contextlib.contextmanager
+    def _faults_aside(self) -> Iterator[None]:
+        pending = [fault.describe() for fault in self.server.faults.active]
+        self.server.faults.clear()
+        try:
+            yield
+        finally:
+            for spec in pending:
+                self.server.faults.add_spec(spec)
+
     def external_create(self, appointment: Appointment, *, with_local_uuid: bool = False) -> str:
         from exchangelib.items import SEND_TO_NONE
 
         from calendar_app.exchange.item_mapping import LOCAL_UUID_FIELD, new_calendar_item
 
-        item = new_calendar_item(self.outlook.account, appointment)
-        if not with_local_uuid:
-            setattr(item, LOCAL_UUID_FIELD, None)
-        item.save(send_meeting_invitations=SEND_TO_NONE)
+        with self._faults_aside():
+            item = new_calendar_item(self.outlook.account, appointment)
+            if not with_local_uuid:
+                setattr(item, LOCAL_UUID_FIELD, None)
+            item.save(send_meeting_invitations=SEND_TO_NONE)
         return str(item.id)
 
     def external_update(self, item_id: str, **changes: Any) -> str:
-        current = self.outlook.get(item_id)
-        wanted = current.appointment.with_changes(**changes)
-        fields = [name for name in SYNCED_FIELDS if getattr(wanted, name) != getattr(current.appointment, name)]
-        version = self.outlook.update(item_id, current.change_key, wanted, fields or ["subject"],
-                                      send_to=SendTo.NOBODY)
+        with self._faults_aside():
+            current = self.outlook.get(item_id)
+            wanted = current.appointment.with_changes(**changes)
+            fields = [name for name in SYNCED_FIELDS if getattr(wanted, name) != getattr(current.appointment, name)]
+            version = self.outlook.update(item_id, current.change_key, wanted, fields or ["subject"],
+                                          send_to=SendTo.NOBODY)
         return version.change_key
 
     def external_delete(self, item_id: str) -> None:
-        self.outlook.move_to_deleted_items(item_id)
+        with self._faults_aside():
+            self.outlook.move_to_deleted_items(item_id)
 
     # ------------------------------------------------------------------ what the server holds and sent
     def peek(self, item_id: str) -> RemoteItem:
-        return self.outlook.get(item_id)
+        with self._faults_aside():
+            return self.outlook.get(item_id)
 
     def clear_faults(self) -> None:
         self.server.faults.clear()
 
     def items(self) -> list[RemoteItem]:
         ids = [stored.item_id for stored in self.server.calendar_items(REP_MAILBOX)]
-        return [self.outlook.get(item_id) for item_id in ids]
+        with self._faults_aside():
+            return [self.outlook.get(item_id) for item_id in ids]
 
     def invitation_counts(self) -> dict[str, int]:
         sent = self.server.sent_messages(REP_MAILBOX)
