@@ -25,7 +25,7 @@ from exchangelib.services import DeleteItem
 
 from calendar_app.domain.appointment import SYNCED_FIELDS
 from calendar_app.exchange.exchange_calendar import ExchangeCalendar
-from calendar_app.exchange.item_mapping import item_field_names, item_values
+from calendar_app.exchange.item_mapping import LOCAL_UUID_FIELD, TIMEZONE_FIELD, item_field_names, item_values
 from tests.support.calendar_sync import KINDS, LocalCalendar, edits_of, meeting
 from tests.test_remote_calendar_contract import TestRemoteCalendarContract as _Contract
 
@@ -46,7 +46,7 @@ class SandboxHarness(ExchangeCalendar):
 
     def external_create(self, appointment: Any) -> str:
         values = item_values(appointment)
-        del values["local_uuid"], values["iana_timezone"]
+        del values[LOCAL_UUID_FIELD], values[TIMEZONE_FIELD]
         item = CalendarItem(account=self.other, folder=self.other.calendar, **values)
         item.save()
         return str(item.id)
@@ -56,7 +56,7 @@ class SandboxHarness(ExchangeCalendar):
         wanted = current.appointment.with_changes(**changes)
         fields = [f for f in SYNCED_FIELDS if getattr(wanted, f) != getattr(current.appointment, f)]
         values = item_values(wanted)
-        del values["local_uuid"]
+        del values[LOCAL_UUID_FIELD]
         item = CalendarItem(account=self.other, folder=self.other.calendar, id=item_id, changekey=current.change_key,
                             **values)
         item.save(update_fields=item_field_names(fields))

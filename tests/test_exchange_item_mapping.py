@@ -43,7 +43,14 @@ from calendar_app.domain.remote_errors import (
 )
 from calendar_app.domain.remote_items import uuid_for_foreign_item
 from calendar_app.exchange.error_translation import translate
-from calendar_app.exchange.item_mapping import ITEM_FIELDS, appointment_from_item, item_field_names, item_values
+from calendar_app.exchange.item_mapping import (
+    ITEM_FIELDS,
+    LOCAL_UUID_FIELD,
+    TIMEZONE_FIELD,
+    appointment_from_item,
+    item_field_names,
+    item_values,
+)
 from tests.support.calendar_sync import KINDS, meeting
 
 BOOLEAN_ELEMENTS = {"ReminderIsSet", "IsAllDayEvent"}
@@ -108,8 +115,8 @@ def test_a_zone_windows_merges_with_another_keeps_the_reps_iana_name(account: Ac
 
 def test_another_clients_item_gets_exchanges_zone_and_a_stable_uuid(account: Account) -> None:
     item = through_exchange(account, meeting(zone="America/Chicago"), item_id="AAMkForeign")
-    item.local_uuid = None
-    item.iana_timezone = None
+    setattr(item, LOCAL_UUID_FIELD, None)
+    setattr(item, TIMEZONE_FIELD, None)
     local_uuid, back = appointment_from_item(item)
     assert local_uuid is None and back.uuid == uuid_for_foreign_item("AAMkForeign")
     assert back.timezone == "America/Chicago" and back.start.hour == 9

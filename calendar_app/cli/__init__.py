@@ -11,11 +11,22 @@ import sys
 from collections.abc import Sequence
 
 from calendar_app import __version__
-from calendar_app.cli import cert_command, gui_command, keystore_command, paths_command, sandbox_command
+from calendar_app.cli import (
+    appointments_command,
+    cert_command,
+    configure_command,
+    gui_command,
+    keystore_command,
+    paths_command,
+    sandbox_command,
+    status_command,
+    sync_command,
+)
 from calendar_app.cli.errors import CliError
 from calendar_app.cli.self_test_command import add_self_test_option
 
-COMMAND_MODULES = (gui_command, paths_command, cert_command, keystore_command, sandbox_command)
+COMMAND_MODULES = (gui_command, paths_command, sandbox_command, cert_command, keystore_command, configure_command,
+                   appointments_command, sync_command, status_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,18 +1,28 @@
-"""exchangelib's exceptions, translated into the sync layer's typed remote errors.
+"""exchangelib's exceptions → our typed remote errors (calendar_app.domain.remote_errors).
 
-The line that matters most is between "the request never reached Exchange" (safe to send again)
-and "the answer was lost" (the server may have carried it out: look before re-sending a create).
-exchangelib turns every connection problem into ErrorTimeoutExpired, keeping the original
-requests exception as the context; that original tells the two apart.
+The distinctions the sync engine depends on:
+- a request that never reached the server (refused, DNS, TLS handshake, a 5xx before processing)
+  is `TransientNetwork`: nothing happened, sending it again is safe;
+- a connection that broke after a *write* was sent is `OutcomeUnknown`: the server may have
+  carried it out, so a create must be looked up before it is sent again. For reads the two are
+  the same thing and are reported as `TransientNetwork`;
+- a certificate the pinned transport refuses is `CertificateChanged`, with the old and new SHA-256
+  fingerprints when the transport reports them (as attributes `pinned_fingerprints` and
+  `presented_fingerprint` on its exception — `exchange/` may not import `security/`).
+
+exchangelib folds every connection error into `ErrorTimeoutExpired("Reraised from …")`; the
+original exception survives as its `__context__`, which is what is inspected here.
 """
 
 from __future__ import annotations
 
-import socket
+import contextlib
+import logging
 import ssl
 from collections.abc import Iterator
 
 import requests
+import urllib3.exceptions
 from exchangelib import errors as ews
 
 from calendar_app.domain.remote_errors import (
@@ -30,111 +40,154 @@ from calendar_app.domain.remote_errors import (
     TransientNetwork,
 )
 
+log = logging.getLogger(__name__)
+
 DEFAULT_BACK_OFF_SECONDS = 30.0
 
-# Server-side conditions that pass: try again later.
-_TRANSIENT = (
-    ews.ErrorInternalServerTransientError, ews.ErrorMailboxStoreUnavailable, ews.ErrorMailboxMoveInProgress,
-    ews.ErrorConnectionFailed, ews.ErrorTooManyObjectsOpened, ews.ErrorNoRespondingCASInDestinationSite,
-    ews.ErrorInternalServerError, ews.RateLimitError, ews.MalformedResponseError,
+# Failures that happen before a request is on the wire.
+_NOT_SENT = (
+    urllib3.exceptions.NewConnectionError,
+    urllib3.exceptions.ConnectTimeoutError,
+    urllib3.exceptions.NameResolutionError,
+    requests.exceptions.ConnectTimeout,
+    ConnectionRefusedError,
 )
-_GONE = (ews.ErrorItemNotFound,)
-_CONFLICT = (ews.ErrorIrresolvableConflict, ews.ErrorInvalidChangeKey, ews.ErrorStaleObject)
-_IMPERSONATION = (ews.ErrorImpersonateUserDenied, ews.ErrorImpersonationFailed)
-_NO_MAILBOX = (ews.ErrorNonExistentMailbox,)
+
+_SERVER_TRANSIENT = (
+    ews.ErrorInternalServerTransientError,
+    ews.ErrorInternalServerError,
+    ews.ErrorMailboxStoreUnavailable,
+    ews.ErrorMailboxMoveInProgress,
+    ews.ErrorConnectionFailed,
+    ews.ErrorConnectionFailedTransientError,
+    ews.ErrorTooManyObjectsOpened,
+    ews.ErrorExceededConnectionCount,
+    ews.ErrorNoRespondingCASInDestinationSite,
+    ews.CASError,
+    ews.RedirectError,
+)
 
 
 def translate(error: BaseException, *, changes_server: bool) -> RemoteError:
-    """The typed error for an exception raised by an exchangelib call. `changes_server` says
-    whether the call writes (create, update, cancel, move): for those a broken connection after
-    sending means the outcome is unknown."""
+    """Our error for an exception raised by exchangelib (or by the transport under it)."""
     if isinstance(error, RemoteError):
         return error
-    pinned = _pinned_trust_refusal(error)
-    if pinned is not None:
-        return pinned
-    if _is_tls_failure(error):
-        return CertificateChanged()
+    refusal = _pinned_trust_refusal(error)
+    if refusal is not None:
+        return refusal
+    if isinstance(error, ews.ErrorServerBusy) and str(error).startswith("Reraised from") \
+            and isinstance(error.__context__, Exception):
+        # exchangelib dresses other failures (a 503, a dropped connection) up as "busy" with a back-off
+        # of its own invention; what the server actually did is the original exception.
+        return translate(error.__context__, changes_server=changes_server)
+    if isinstance(error, ews.ErrorServerBusy):
+        back_off = error.back_off if error.back_off else DEFAULT_BACK_OFF_SECONDS
+        return Throttled(f"Exchange is busy and asked us to wait {back_off:.0f} s before trying again.",
+                         back_off_seconds=float(back_off))
+    if isinstance(error, ews.RateLimitError):
+        return Throttled(back_off_seconds=DEFAULT_BACK_OFF_SECONDS)
     if isinstance(error, ews.UnauthorizedError):
         return AuthFailed()
-    if isinstance(error, _IMPERSONATION):
+    if isinstance(error, ews.ErrorImpersonateUserDenied | ews.ErrorImpersonationDenied | ews.ErrorImpersonationFailed):
         return ImpersonationDenied()
-    if isinstance(error, _NO_MAILBOX):
+    if isinstance(error, ews.ErrorNonExistentMailbox | ews.ErrorMissingEmailAddress):
         return MailboxNotFound()
-    if isinstance(error, ews.ErrorServerBusy):
-        return Throttled(back_off_seconds=error.back_off if error.back_off else DEFAULT_BACK_OFF_SECONDS)
-    if isinstance(error, _GONE):
+    if isinstance(error, ews.ErrorAccessDenied):
+        return ImpersonationDenied("Exchange denied access to this mailbox. Check the mailbox address, and that "
+                                   "the account may act for it (impersonation) or owns it.")
+    if isinstance(error, ews.ErrorItemNotFound):
         return ItemGone()
-    if isinstance(error, _CONFLICT):
+    if isinstance(error, ews.ErrorIrresolvableConflict | ews.ErrorInvalidChangeKey):
         return Conflict()
     if isinstance(error, ews.ErrorInvalidSyncStateData):
         return SyncStateInvalid()
-    if isinstance(error, ews.ErrorTimeoutExpired) or _is_connection_failure(error):
-        if not changes_server or _never_sent(error):
-            return TransientNetwork()
-        return OutcomeUnknown()
-    if isinstance(error, _TRANSIENT):
-        return TransientNetwork()
-    if isinstance(error, ews.ResponseMessageError):
-        # Exchange refused this request for this item (a value, a recipient, a policy).
-        return ItemRejected(f"Exchange refused the appointment ({type(error).__name__}: {_first_line(error)}).")
-    if isinstance(error, ews.TransportError):
-        return TransientNetwork()
-    return RemoteError(f"Exchange reported an unexpected error ({type(error).__name__}: {_first_line(error)}).")
-
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
+    if isinstance(error, ews.ErrorTimeoutExpired):
+        return _connection_error(error, changes_server=changes_server)
+    if isinstance(error, ews.TransportError) and _tls_failure(error):
+        return CertificateChanged(f"The TLS connection to Exchange failed: {_first_line(error)}. Ask the admin to "
+                                  "check the server certificate and the keystore in Settings.")
+    if isinstance(error, _SERVER_TRANSIENT):
+        return TransientNetwork(f"Exchange reported a temporary problem ({type(error).__name__}); "
+                                "the sync will try again.")
+    if isinstance(error, ews.ResponseMessageError):  # the server refused this one item
+        return ItemRejected(f"Exchange refused the change: {_first_line(error)} ({type(error).__name__}).")
+    if isinstance(error, requests.exceptions.RequestException | OSError | ews.TransportError):
+        return _connection_error(error, changes_server=changes_server)
+    if isinstance(error, ValueError | TypeError):  # exchangelib's own validation of a value
+        return ItemRejected(f"The appointment cannot be sent to Exchange: {_first_line(error)}.")
+    raise error  # a bug: let the engine log it with its traceback
 
 
 def _pinned_trust_refusal(error: BaseException) -> CertificateChanged | None:
-    """The pinned TLS transport (security/, a sibling layer this one may not import) refuses a
-    server with its own errors: one that names the pinned and presented fingerprints, or one that
-    says the trusted certificate no longer verifies. Recognised by what they carry."""
-    for link in _chain(error):
-        if hasattr(link, "pinned_fingerprints"):
-            return CertificateChanged(_first_line(link), old_sha256=", ".join(link.pinned_fingerprints),
-                                      new_sha256=str(getattr(link, "presented_fingerprint", None) or ""))
+    """The pinned transport refuses a server with its own exceptions (possibly wrapped by
+    exchangelib): one naming the pinned and presented fingerprints, or one saying the trusted
+    certificate no longer verifies. `security/` is a sibling layer, so they are recognised by what
+    they carry and by name."""
+    for link in _links(error):
+        pinned = getattr(link, "pinned_fingerprints", None)
+        if pinned is not None:
+            presented = getattr(link, "presented_fingerprint", None)
+            return CertificateChanged(_one_line(link), old_sha256=", ".join(pinned), new_sha256=str(presented or ""))
         if type(link).__name__ in {"PinnedTlsError", "TrustSettingRefusedError"}:
-            return CertificateChanged(_first_line(link))
+            return CertificateChanged(_one_line(link))
     return None
 
 
-def _is_tls_failure(error: BaseException) -> bool:
-    """A certificate the pinned trust does not accept. (A connection cut mid-handshake is an
-    SSLError too, but a network problem: only verification failures count.)"""
-    for link in _chain(error):
-        if isinstance(link, ssl.SSLCertVerificationError):
+def _links(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def _connection_error(error: BaseException, *, changes_server: bool) -> RemoteError:
+    if _chain_has(error, _NOT_SENT) or not changes_server:
+        return TransientNetwork()
+    return OutcomeUnknown()
+
+
+def _tls_failure(error: BaseException) -> bool:
+    return _chain_has(error, (ssl.SSLError, requests.exceptions.SSLError)) or "SSL" in str(error)
+
+
+def _chain_has(error: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kinds):
             return True
-        # exchangelib re-raises TLS failures as a TransportError carrying only the text
-        text = str(link).upper()
-        if "CERTIFICATE_VERIFY_FAILED" in text or "HOSTNAME MISMATCH" in text or "CERTIFICATE VERIFY FAILED" in text:
-            return True
+        pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        for linked in (current.__cause__, current.__context__, getattr(current, "reason", None)):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
     return False
 
 
-def _is_connection_failure(error: BaseException) -> bool:
-    return any(isinstance(link, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                                 socket.timeout, ConnectionError)) for link in _chain(error))
-
-
-def _never_sent(error: BaseException) -> bool:
-    """True when the connection failed before the request could be sent (refused, no route,
-    name not resolved, connect timeout)."""
-    for link in _chain(error):
-        if isinstance(link, (requests.exceptions.ConnectTimeout, ConnectionRefusedError)):
-            return True
-        text = str(link)
-        if "NewConnectionError" in text or "Connection refused" in text or "Failed to establish" in text:
-            return True
-    return False
+def _one_line(error: BaseException) -> str:
+    """The whole message on one line, ending with a full stop (the admin needs all of it)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if text.endswith(".") else text + "."
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:200] if text else "no details"
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__).rstrip(".")[:300]
+
+
+@contextlib.contextmanager
+def translated(*, changes_server: bool) -> Iterator[None]:
+    """Run exchangelib calls; anything they raise leaves as one of our RemoteErrors."""
+    try:
+        yield
+    except RemoteError:
+        raise
+    except Exception as error:
+        translated_error = translate(error, changes_server=changes_server)
+        log.debug("exchange error %s → %s", type(error).__name__, type(translated_error).__name__)
+        raise translated_error from error

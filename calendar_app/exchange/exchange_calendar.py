@@ -1,158 +1,184 @@
-"""The RemoteCalendar protocol over EWS: one mailbox's calendar folder through exchangelib.
+"""The rep's Exchange calendar folder as the sync engine's `RemoteCalendar` (sync/remote_calendar.py).
 
-The exchangelib `Account` comes from the account factory (NTLM, impersonation or the rep's own
-account, pinned TLS, pinned server version); this class only speaks the operations and turns every
-exchangelib exception into the sync layer's typed errors (`error_translation`).
-
-Each operation is one EWS request where EWS allows it (cancel adds exchangelib's Sent Items lookup;
-an incremental pull is one SyncFolderItems plus one GetItem for the changed items).
+One request per method where Exchange allows it; every exchangelib exception leaves as one of our
+typed errors (error_translation.py). Writes send exactly what the engine asks for: an update carries
+only the named fields, the last change key and NeverOverwrite, and says who hears about it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
 
 from exchangelib import Account, CalendarItem
-from exchangelib.errors import ErrorItemNotFound
 from exchangelib.items import (
     ALL_OCCURRENCES,
     ID_ONLY,
-    MOVE_TO_DELETED_ITEMS,
     NEVER_OVERWRITE,
     SEND_TO_ALL_AND_SAVE_COPY,
     SEND_TO_NONE,
 )
 from exchangelib.properties import ItemId
-from exchangelib.services import DeleteItem, SyncFolderItems
+from exchangelib.services import SyncFolderItems
 
 from calendar_app.domain.appointment import Appointment
 from calendar_app.domain.remote_errors import ItemGone
-from calendar_app.domain.remote_items import (
-    ChangeKind,
-    ChangePage,
-    ItemVersion,
-    RemoteChange,
-    RemoteItem,
-    SendTo,
+from calendar_app.domain.remote_items import ChangeKind, ChangePage, ItemVersion, RemoteChange, RemoteItem, SendTo
+from calendar_app.exchange.account_factory import format_server_version
+from calendar_app.exchange.error_translation import translate, translated
+from calendar_app.exchange.item_mapping import (
+    LOCAL_UUID_FIELD,
+    READ_FIELDS,
+    apply_appointment,
+    item_field_names,
+    new_calendar_item,
+    to_remote_item,
 )
-from calendar_app.exchange.error_translation import translate
-from calendar_app.exchange.item_mapping import appointment_from_item, item_field_names, item_values
 
-T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-_CHANGE_KINDS = {"create": ChangeKind.CREATED, "update": ChangeKind.UPDATED, "delete": ChangeKind.DELETED}
+_SEND_TO: dict[SendTo, str] = {
+    SendTo.NOBODY: SEND_TO_NONE,
+    SendTo.CHANGED_ATTENDEES: "SendToChangedAndSaveCopy",
+    SendTo.ALL_ATTENDEES: SEND_TO_ALL_AND_SAVE_COPY,
+}
+_SKIPPED_TYPES = frozenset({"RecurringMaster", "Occurrence", "Exception"})
 
 
 class ExchangeCalendar:
-    def __init__(self, account: Account) -> None:
+    """`account` is an exchangelib Account for the rep's mailbox (account_factory.make_account);
+    `local_zone` is the zone for items whose zone Exchange does not tell (the rep's own)."""
+
+    def __init__(self, account: Account, *, local_zone: str = "UTC") -> None:
         self._account = account
-        self._folder: Any = None
+        self._local_zone = local_zone
+        self._calendar_lock = threading.Lock()
+        self._calendar: Any = None
+
+    # ------------------------------------------------------------------ connection facts
+    @property
+    def account(self) -> Account:
+        return self._account
+
+    def server_version(self) -> str:
+        """'build|api_version' of the server, for pinning in the settings (costs a request the first time)."""
+        with translated(changes_server=False):
+            return format_server_version(self._account.version)
+
+    def check_connection(self) -> None:
+        """One cheap round trip that proves TLS, sign-in and mailbox access (GetFolder of the calendar)."""
+        self._folder()
+
+    def _folder(self) -> Any:
+        with self._calendar_lock:
+            if self._calendar is None:
+                with translated(changes_server=False):
+                    self._calendar = self._account.calendar
+            return self._calendar
 
     # ------------------------------------------------------------------ RemoteCalendar
     def create(self, appointment: Appointment, *, send_invitations: bool) -> ItemVersion:
-        def create() -> ItemVersion:
-            item = CalendarItem(account=self._account, folder=self._calendar(), **item_values(appointment))
-            item.save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY if send_invitations else SEND_TO_NONE)
-            return ItemVersion(str(item.id), str(item.changekey))
-
-        return self._call(create, changes_server=True)
+        item = new_calendar_item(self._account, appointment, self._folder())
+        mode = SEND_TO_ALL_AND_SAVE_COPY if send_invitations and appointment.has_attendees else SEND_TO_NONE
+        with translated(changes_server=True):
+            item.save(send_meeting_invitations=mode)
+        return ItemVersion(item.id, item.changekey)
 
     def find_by_local_uuid(self, local_uuid: str) -> RemoteItem | None:
-        def find() -> RemoteItem | None:
-            found = list(self._calendar().filter(local_uuid=local_uuid))
-            return _as_remote(found[0]) if found else None
-
-        return self._call(find, changes_server=False)
+        folder = self._folder()
+        with translated(changes_server=False):
+            found = list(folder.filter(**{LOCAL_UUID_FIELD: local_uuid}).only(*READ_FIELDS))
+        items = [to_remote_item(i, self._local_zone) for i in found if isinstance(i, CalendarItem)]
+        return items[0] if items else None
 
     def get(self, item_id: str) -> RemoteItem:
-        return self._call(lambda: _as_remote(self._fetch([item_id])[0]), changes_server=False)
+        return self._fetch([item_id])[item_id]
 
     def update(self, item_id: str, change_key: str, appointment: Appointment, fields: Sequence[str], *,
                send_to: SendTo) -> ItemVersion:
-        def update() -> ItemVersion:
-            values = item_values(appointment)
-            del values["local_uuid"]  # identity: never rewritten
-            item = CalendarItem(account=self._account, folder=self._calendar(), id=item_id, changekey=change_key,
-                                **values)
+        item = self._handle(item_id, change_key)
+        apply_appointment(item, appointment, fields)
+        with translated(changes_server=True):
             item.save(update_fields=item_field_names(fields), conflict_resolution=NEVER_OVERWRITE,
-                      send_meeting_invitations=send_to.value)
-            return ItemVersion(str(item.id), str(item.changekey))
-
-        return self._call(update, changes_server=True)
+                      send_meeting_invitations=_SEND_TO[send_to])
+        return ItemVersion(item.id, item.changekey)
 
     def cancel_meeting(self, item_id: str, change_key: str) -> None:
-        def cancel() -> None:
-            CalendarItem(account=self._account, folder=self._calendar(), id=item_id, changekey=change_key).cancel()
-
-        self._call(cancel, changes_server=True)
+        item = self._handle(item_id, change_key)
+        with translated(changes_server=True):
+            item.cancel()
 
     def move_to_deleted_items(self, item_id: str) -> None:
-        def move() -> None:
-            results = list(DeleteItem(account=self._account).call(
-                items=[ItemId(id=item_id)], delete_type=MOVE_TO_DELETED_ITEMS,
-                send_meeting_cancellations=SEND_TO_NONE, affected_task_occurrences=ALL_OCCURRENCES,
-                suppress_read_receipts=True,
-            ))
-            for result in results:
-                if isinstance(result, Exception):
-                    raise result
-
-        self._call(move, changes_server=True)
+        item = self._handle(item_id, None)
+        with translated(changes_server=True):
+            item.move_to_trash(send_meeting_cancellations=SEND_TO_NONE, affected_task_occurrences=ALL_OCCURRENCES)
 
     def sync_changes(self, sync_state: str | None, *, max_changes: int) -> ChangePage:
-        def sync() -> ChangePage:
-            service = SyncFolderItems(account=self._account)
-            raw = list(service.call(folder=self._calendar(), shape=ID_ONLY, additional_fields=set(),
-                                    sync_state=sync_state, ignore=None, max_changes_returned=max_changes,
-                                    sync_scope=None))
-            for entry in raw:
-                if isinstance(entry, Exception):
-                    raise entry
-            changed = [(kind, item) for kind, item in raw if kind in _CHANGE_KINDS]
-            fetch_ids = [str(item.id) for kind, item in changed if kind != "delete"]
-            fetched = dict(zip(fetch_ids, self._fetch(fetch_ids, missing_ok=True), strict=True)) if fetch_ids else {}
-            changes: list[RemoteChange] = []
-            for kind, item in changed:
-                item_id = str(item.id)
-                full = fetched.get(item_id)
-                if kind == "delete" or full is None:  # deleted, or gone again before we could read it
-                    changes.append(RemoteChange(ChangeKind.DELETED, item_id, None))
-                elif isinstance(full, CalendarItem):  # the calendar folder holds nothing else we sync
-                    changes.append(RemoteChange(_CHANGE_KINDS[kind], item_id, _as_remote(full)))
-            return ChangePage(tuple(changes), str(service.sync_state),
-                              more_available=not service.includes_last_item_in_range)
+        folder = self._folder()
+        service = SyncFolderItems(account=self._account)
+        with translated(changes_server=False):
+            answers = list(service.call(folder=folder, shape=ID_ONLY, additional_fields=set(),
+                                        sync_state=sync_state or None, ignore=None,
+                                        max_changes_returned=max_changes, sync_scope=None))
+        kinds: dict[str, ChangeKind] = {}
+        for change_type, payload in answers:
+            if isinstance(payload, Exception):
+                raise translate(payload, changes_server=False) from payload
+            if change_type == SyncFolderItems.DELETE:
+                kinds[payload.id] = ChangeKind.DELETED
+            elif change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
+                kinds[payload.id] = ChangeKind.CREATED if change_type == SyncFolderItems.CREATE else ChangeKind.UPDATED
+        fetched = self._fetch([i for i, k in kinds.items() if k is not ChangeKind.DELETED], missing_ok=True,
+                              skip_series=True)
+        changes: list[RemoteChange] = []
+        for item_id, kind in kinds.items():
+            if kind is ChangeKind.DELETED:
+                changes.append(RemoteChange(ChangeKind.DELETED, item_id, None))
+            elif item_id in fetched:
+                changes.append(RemoteChange(kind, item_id, fetched[item_id]))
+            elif kind is ChangeKind.UPDATED and item_id not in self._skipped:
+                # changed, then removed before we could read it: the removal is what counts
+                changes.append(RemoteChange(ChangeKind.DELETED, item_id, None))
+        more = service.includes_last_item_in_range is False and service.sync_state != sync_state
+        return ChangePage(tuple(changes), service.sync_state or "", more)
 
-        return self._call(sync, changes_server=False)
+    # ------------------------------------------------------------------ helpers
+    _skipped: frozenset[str] = frozenset()
 
-    # ------------------------------------------------------------------ internals
-    def _calendar(self) -> Any:
-        if self._folder is None:
-            self._folder = self._account.calendar
-        return self._folder
+    def _handle(self, item_id: str, change_key: str | None) -> CalendarItem:
+        """An item object that names the server's item (and the version we last saw) without fetching it."""
+        item = CalendarItem(account=self._account, folder=self._folder())
+        item._id = ItemId(item_id, change_key)
+        return item
 
-    def _fetch(self, item_ids: list[str], *, missing_ok: bool = False) -> list[Any]:
-        """GetItem of every field (our extended properties included), in the order asked."""
-        results = list(self._account.fetch(ids=[ItemId(id=i) for i in item_ids], folder=self._calendar()))
-        items: list[Any] = []
-        for result in results:
-            if isinstance(result, ErrorItemNotFound) and missing_ok:
-                items.append(None)
-            elif isinstance(result, Exception):
-                raise result
-            else:
-                items.append(result)
-        return items
-
-    def _call(self, operation: Callable[[], T], *, changes_server: bool) -> T:
-        try:
-            return operation()
-        except ItemGone:
-            raise
-        except Exception as error:  # every exchangelib / requests failure leaves as a typed RemoteError
-            raise translate(error, changes_server=changes_server) from error
-
-
-def _as_remote(item: Any) -> RemoteItem:
-    local_uuid, appointment = appointment_from_item(item)
-    return RemoteItem(str(item.id), str(item.changekey), local_uuid, appointment)
+    def _fetch(self, item_ids: list[str], *, missing_ok: bool = False, skip_series: bool = False
+               ) -> dict[str, RemoteItem]:
+        if not item_ids:
+            return {}
+        folder = self._folder()
+        with translated(changes_server=False):
+            answers = list(self._account.fetch(ids=[(i, None) for i in item_ids], folder=folder,
+                                               only_fields=list(READ_FIELDS)))
+        result: dict[str, RemoteItem] = {}
+        skipped: set[str] = set()
+        for item_id, answer in zip(item_ids, answers, strict=True):
+            if isinstance(answer, Exception):
+                error = translate(answer, changes_server=False)
+                if isinstance(error, ItemGone) and missing_ok:
+                    continue
+                raise error from answer
+            if not isinstance(answer, CalendarItem):
+                skipped.add(item_id)
+                continue
+            if skip_series and answer.type in _SKIPPED_TYPES:
+                # recurring series are not part of the domain yet: leave them to Outlook
+                log.info("skipping recurring item %s", item_id)
+                skipped.add(item_id)
+                continue
+            result[item_id] = to_remote_item(answer, self._local_zone)
+        self._skipped = frozenset(skipped)
+        if not missing_ok and len(result) < len(item_ids):
+            raise ItemGone()
+        return result

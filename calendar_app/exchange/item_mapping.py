@@ -1,34 +1,51 @@
-"""Appointment ↔ exchangelib CalendarItem, for every field of the domain model.
+"""Appointment ↔ exchangelib CalendarItem, field by field.
 
-Time zones: an appointment's IANA zone goes to Exchange as a Windows zone (exchangelib's
-EWSTimeZone maps them). Windows zones are coarser than IANA ones ('Europe/Copenhagen' and
-'Europe/Paris' are both 'Romance Standard Time'), so the IANA name also travels as a named extended
-property: reading it back gives the rep's own zone unless another client moved the meeting to a
-different Windows zone. All-day appointments are whole days in their zone: the domain keeps local
-midnights with an exclusive end; exchangelib takes dates with an inclusive end.
+Two named extended properties travel with every item we write: the local UUID (how a create whose
+answer was lost is found again, and how our own items are told apart from other clients') and the
+IANA zone name. Exchange stores a Windows zone ("W. Europe Standard Time"), which stands for many
+IANA zones; the IANA name we wrote is used on the way back while it still agrees with the Windows
+zone the server holds, so an Outlook user who moves the meeting to another zone wins.
 
-The local UUID travels as a named extended property too: it is how a create whose answer was lost
-is found again, and how items created by this app are told from everyone else's.
+Items written by other clients can hold values our domain refuses (an empty subject, an end equal
+to the start, a 300-character location); they are mapped to the nearest valid appointment, and
+the merge base is that mapped version, so the adjustment itself is never pushed back.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import uuid as uuid_module
-from collections.abc import Iterable
+import logging
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from exchangelib import Attendee, Body, CalendarItem, EWSDate, EWSDateTime, EWSTimeZone, ExtendedProperty, Mailbox
+from exchangelib import Body, CalendarItem, EWSDate, EWSDateTime, EWSTimeZone, ExtendedProperty
 from exchangelib.errors import UnknownTimeZone
+from exchangelib.properties import Attendee, Mailbox
 
-from calendar_app.domain.appointment import MAX_BODY, MAX_LOCATION, MAX_SUBJECT, Appointment, FreeBusy, is_valid_email
-from calendar_app.domain.remote_items import uuid_for_foreign_item
+from calendar_app.domain.appointment import (
+    MAX_ATTENDEES,
+    MAX_BODY,
+    MAX_CATEGORIES,
+    MAX_CATEGORY,
+    MAX_LOCATION,
+    MAX_REMINDER_MINUTES,
+    MAX_SUBJECT,
+    Appointment,
+    FreeBusy,
+    is_valid_email,
+)
+from calendar_app.domain.remote_items import RemoteItem, uuid_for_foreign_item
 
-# Our own property set: a fixed GUID, so every install writes and finds the same properties.
-PROPERTY_SET_ID = "2f5b8c1e-7a0d-4c63-9b1e-5d9e3c0a7f42"
+log = logging.getLogger(__name__)
+
+# Our own property set: a fixed GUID so every installation reads what every other one wrote.
+PROPERTY_SET_ID = "3a7c5c1e-6a8f-4c43-9d0b-5f2a0c1e7b64"
+LOCAL_UUID_FIELD = "calendar_app_local_uuid"
+TIMEZONE_FIELD = "calendar_app_timezone"
 NO_SUBJECT = "(no subject)"
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class LocalUuidProperty(ExtendedProperty):
@@ -37,24 +54,26 @@ class LocalUuidProperty(ExtendedProperty):
     property_type = "String"
 
 
-class IanaTimeZoneProperty(ExtendedProperty):
+class TimeZoneNameProperty(ExtendedProperty):
     property_set_id = PROPERTY_SET_ID
-    property_name = "CalendarAppIanaTimeZone"
+    property_name = "CalendarAppTimeZone"
     property_type = "String"
 
 
-def register_properties() -> None:
-    """Register our extended properties on CalendarItem (class-level, once per process)."""
-    for name, cls in (("local_uuid", LocalUuidProperty), ("iana_timezone", IanaTimeZoneProperty)):
-        with contextlib.suppress(ValueError):  # already registered
-            CalendarItem.register(name, cls)
+def _register_properties() -> None:
+    """Class-level and process-wide in exchangelib: done once, at import."""
+    registered = {f.name for f in CalendarItem.FIELDS}
+    if LOCAL_UUID_FIELD not in registered:
+        CalendarItem.register(LOCAL_UUID_FIELD, LocalUuidProperty)
+    if TIMEZONE_FIELD not in registered:
+        CalendarItem.register(TIMEZONE_FIELD, TimeZoneNameProperty)
 
 
-register_properties()
+_register_properties()
 
-_WHEN_ITEM_FIELDS = ("start", "end", "is_all_day", "_start_timezone", "_end_timezone", "iana_timezone")
+_WHEN_ITEM_FIELDS = ("start", "end", "is_all_day", "_start_timezone", "_end_timezone", TIMEZONE_FIELD)
 
-# Which CalendarItem fields carry each domain field (for UpdateItem's SetItemField list).
+# Appointment field → the CalendarItem fields that carry it (for UpdateItem's SetItemField list).
 ITEM_FIELDS: dict[str, tuple[str, ...]] = {
     "subject": ("subject",),
     "location": ("location",),
@@ -71,26 +90,45 @@ ITEM_FIELDS: dict[str, tuple[str, ...]] = {
     "categories": ("categories",),
 }
 
+# What we read back: everything the mapping uses, nothing more (fewer bytes per item on a pull).
+READ_FIELDS: tuple[str, ...] = (
+    "subject", "location", "body", "start", "end", "is_all_day", "required_attendees", "optional_attendees",
+    "reminder_is_set", "reminder_minutes_before_start", "legacy_free_busy_status", "sensitivity", "categories",
+    "type", "_start_timezone", LOCAL_UUID_FIELD, TIMEZONE_FIELD,
+)
 
-def item_field_names(fields: Iterable[str]) -> list[str]:
-    """The CalendarItem fields an update of these domain fields must send, in a stable order."""
-    names: list[str] = []
-    for name in fields:
+
+def item_field_names(appointment_fields: Iterable[str]) -> list[str]:
+    """The CalendarItem fields to send for these Appointment fields, each once, in a stable order."""
+    wanted: list[str] = []
+    for name in appointment_fields:
         for item_field in ITEM_FIELDS[name]:
-            if item_field not in names:
-                names.append(item_field)
-    return names
+            if item_field not in wanted:
+                wanted.append(item_field)
+    return wanted
+
+
+def ews_timezone(name: str) -> EWSTimeZone:
+    try:
+        return EWSTimeZone(name)
+    except UnknownTimeZone:
+        # An IANA zone Windows has no name for (rare, e.g. a new one): its UTC offset still holds
+        # the instants; we keep the IANA name in our extended property.
+        log.warning("no Windows time zone for %s; sending UTC", name)
+        return EWSTimeZone("UTC")
 
 
 def item_values(appointment: Appointment) -> dict[str, Any]:
-    """Keyword arguments for CalendarItem(...) (or attributes to set before an update)."""
-    zone = EWSTimeZone(appointment.timezone)
+    """Every CalendarItem attribute that carries the appointment (keyword arguments for
+    CalendarItem(...), or attributes to set before an update). All-day appointments go as dates
+    with an inclusive last day, which exchangelib turns into the zone's midnights."""
+    zone = ews_timezone(appointment.timezone)
     if appointment.is_all_day:
         start: Any = EWSDate.from_date(appointment.start.date())
-        end: Any = EWSDate.from_date((appointment.end - dt.timedelta(days=1)).date())  # inclusive last day
+        end: Any = EWSDate.from_date((appointment.end - dt.timedelta(days=1)).date())
     else:
-        start = EWSDateTime.from_datetime(appointment.start).astimezone(zone)
-        end = EWSDateTime.from_datetime(appointment.end).astimezone(zone)
+        start = _ews_datetime(appointment.start, zone)
+        end = _ews_datetime(appointment.end, zone)
     return {
         "subject": appointment.subject,
         "location": appointment.location or None,
@@ -98,9 +136,10 @@ def item_values(appointment: Appointment) -> dict[str, Any]:
         "start": start,
         "end": end,
         "is_all_day": appointment.is_all_day,
+        # exchangelib fills the zone fields from start/end only while they are unset
         "_start_timezone": zone,
         "_end_timezone": zone,
-        "iana_timezone": appointment.timezone,
+        TIMEZONE_FIELD: appointment.timezone,
         "required_attendees": _attendees(appointment.required_attendees),
         "optional_attendees": _attendees(appointment.optional_attendees),
         "reminder_is_set": appointment.reminder_minutes is not None,
@@ -108,88 +147,168 @@ def item_values(appointment: Appointment) -> dict[str, Any]:
         "legacy_free_busy_status": appointment.free_busy.value,
         "sensitivity": "Private" if appointment.is_private else "Normal",
         "categories": list(appointment.categories) or None,
-        "local_uuid": appointment.uuid,
+        LOCAL_UUID_FIELD: appointment.uuid,
     }
 
 
-def appointment_from_item(item: CalendarItem) -> tuple[str | None, Appointment]:
-    """(local UUID or None for another client's item, the appointment). Values the domain cannot
-    hold are made to fit: a blank subject becomes "(no subject)", over-long text is cut, a
-    zero-length appointment lasts one minute, attendees without an SMTP address are left out."""
-    local_uuid = _valid_uuid(getattr(item, "local_uuid", None))
-    uuid = local_uuid or uuid_for_foreign_item(str(item.id))
-    zone_name = _zone_name(item)
-    zone = ZoneInfo(zone_name)
-    if item.is_all_day:
-        start = dt.datetime.combine(_as_date(item.start), dt.time(0), tzinfo=zone)
-        end = dt.datetime.combine(_as_date(item.end) + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    else:
-        start = _plain(item.start).astimezone(zone)
-        end = _plain(item.end).astimezone(zone)
-    if end <= start:
-        end = start + (dt.timedelta(days=1) if item.is_all_day else dt.timedelta(minutes=1))
-    required = _addresses(item.required_attendees)
-    optional = tuple(a for a in _addresses(item.optional_attendees) if a.lower() not in {r.lower() for r in required})
-    free_busy = item.legacy_free_busy_status
-    appointment = Appointment(
-        uuid=uuid,
-        subject=((item.subject or "").strip() or NO_SUBJECT)[:MAX_SUBJECT],
-        location=(item.location or "")[:MAX_LOCATION],
-        body=str(item.body or "")[:MAX_BODY],
-        start=start,
-        end=end,
-        timezone=zone_name,
-        is_all_day=bool(item.is_all_day),
-        required_attendees=required,
-        optional_attendees=optional,
-        reminder_minutes=item.reminder_minutes_before_start if item.reminder_is_set else None,
-        free_busy=FreeBusy(free_busy) if free_busy in {f.value for f in FreeBusy} else FreeBusy.BUSY,
-        is_private=item.sensitivity == "Private",
-        categories=tuple(dict.fromkeys(c for c in (item.categories or ()) if c and c.strip())),
-    )
-    return local_uuid, appointment
+def apply_appointment(item: CalendarItem, appointment: Appointment, fields: Sequence[str]) -> None:
+    """Set the item attributes that carry `fields` (Appointment field names) from the appointment."""
+    values = item_values(appointment)
+    for name in item_field_names(fields):
+        setattr(item, name, values[name])
 
 
-def _attendees(addresses: tuple[str, ...]) -> list[Attendee] | None:
+def _ews_datetime(moment: dt.datetime, zone: EWSTimeZone) -> EWSDateTime:
+    converted = moment.astimezone(zone)
+    return converted if isinstance(converted, EWSDateTime) else EWSDateTime.from_datetime(converted)
+
+
+def new_calendar_item(account: Any, appointment: Appointment, folder: Any = None) -> CalendarItem:
+    return CalendarItem(account=account, folder=folder or account.calendar, **item_values(appointment))
+
+
+def _attendees(addresses: Sequence[str]) -> list[Attendee] | None:
     return [Attendee(mailbox=Mailbox(email_address=a), response_type="Unknown") for a in addresses] or None
 
 
-def _addresses(attendees: list[Attendee] | None) -> tuple[str, ...]:
-    seen: dict[str, str] = {}
-    for attendee in attendees or ():
-        address = getattr(getattr(attendee, "mailbox", None), "email_address", None)
-        if address and is_valid_email(address) and address.lower() not in seen:
-            seen[address.lower()] = address
-    return tuple(seen.values())
+# ---------------------------------------------------------------- reading
+def to_remote_item(item: CalendarItem, fallback_zone: str) -> RemoteItem:
+    local_uuid, appointment = appointment_from_item(item, fallback_zone)
+    return RemoteItem(item_id=item.id, change_key=item.changekey, local_uuid=local_uuid, appointment=appointment)
 
 
-def _zone_name(item: CalendarItem) -> str:
-    """Our IANA name when it still names the zone Exchange holds; otherwise Exchange's own."""
-    server_zone = item._start_timezone
-    ours = getattr(item, "iana_timezone", None)
-    if ours:
+def appointment_from_item(item: CalendarItem, fallback_zone: str = "UTC") -> tuple[str | None, Appointment]:
+    """(our local UUID, or None for another client's item; the appointment). `fallback_zone` is
+    used when Exchange tells no zone for the item."""
+    written = _text(getattr(item, LOCAL_UUID_FIELD, None)).strip()
+    local_uuid = written if written and _is_uuid(written) else None
+    uuid = local_uuid or uuid_for_foreign_item(str(item.id))
+    return local_uuid, to_appointment(item, uuid, fallback_zone)
+
+
+def to_appointment(item: CalendarItem, uuid: str, fallback_zone: str) -> Appointment:
+    zone_name = _zone_name(item, fallback_zone)
+    zone = ZoneInfo(zone_name)
+    is_all_day = bool(item.is_all_day)
+    start, end = _times(item, zone, is_all_day)
+    required = _addresses(item.required_attendees)
+    optional = [a for a in _addresses(item.optional_attendees) if a.lower() not in {r.lower() for r in required}]
+    room = MAX_ATTENDEES - len(required)
+    reminder: int | None = None
+    if item.reminder_is_set:
+        reminder = min(max(int(item.reminder_minutes_before_start or 0), 0), MAX_REMINDER_MINUTES)
+    return Appointment(
+        uuid=uuid,
+        subject=_clean(item.subject, MAX_SUBJECT).strip() or NO_SUBJECT,
+        location=_clean(item.location, MAX_LOCATION),
+        body=_clean(item.body, MAX_BODY),
+        start=start,
+        end=end,
+        timezone=zone_name,
+        is_all_day=is_all_day,
+        required_attendees=tuple(required[:MAX_ATTENDEES]),
+        optional_attendees=tuple(optional[:max(room, 0)]),
+        reminder_minutes=reminder,
+        free_busy=_free_busy(item.legacy_free_busy_status),
+        is_private=item.sensitivity in ("Private", "Confidential"),
+        categories=_categories(item.categories),
+    )
+
+
+def _zone_name(item: CalendarItem, fallback_zone: str) -> str:
+    server_zone = getattr(item, "_start_timezone", None)
+    written = _text(getattr(item, TIMEZONE_FIELD, None))
+    if written and _known_zone(written):
+        if server_zone is None:
+            return written
         try:
-            if server_zone is None or EWSTimeZone(ours).ms_id == server_zone.ms_id:
-                return str(ours)
+            if EWSTimeZone(written).ms_id == server_zone.ms_id:
+                return written
         except UnknownTimeZone:
-            pass
-    return str(server_zone.key) if server_zone is not None else "UTC"
+            return written
+    if server_zone is not None and _known_zone(server_zone.key):
+        return str(server_zone.key)
+    return fallback_zone
 
 
-def _valid_uuid(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid_module.UUID(value))
-    except ValueError:
-        return None
+def _times(item: CalendarItem, zone: ZoneInfo, is_all_day: bool) -> tuple[dt.datetime, dt.datetime]:
+    start, end = item.start, item.end
+    if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
+        # exchangelib turns an all-day item's times into dates, the end inclusive
+        start_at = dt.datetime.combine(start, dt.time(0), tzinfo=zone)
+        end_date = end if isinstance(end, dt.date) and not isinstance(end, dt.datetime) else start
+        end_at = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    else:
+        start_at = _plain(start.astimezone(zone))
+        end_at = _plain(end.astimezone(zone)) if end is not None else start_at
+        if is_all_day:  # all-day without dates (another client's odd values): whole days around them
+            start_at = start_at.replace(hour=0, minute=0, second=0, microsecond=0)
+            if end_at.time() != dt.time(0):
+                end_at = end_at.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    if end_at <= start_at:  # Exchange allows zero-length items; the domain needs a duration
+        end_at = start_at + (dt.timedelta(days=1) if is_all_day else dt.timedelta(minutes=1))
+    return start_at, end_at
 
 
-def _as_date(value: Any) -> dt.date:
-    return value if not isinstance(value, dt.datetime) else value.date()
-
-
-def _plain(moment: Any) -> dt.datetime:
-    """An exchangelib EWSDateTime as a plain aware datetime."""
+def _plain(moment: dt.datetime) -> dt.datetime:
+    """A stdlib datetime in a stdlib ZoneInfo (EWSDateTime/EWSTimeZone compare differently)."""
+    zone = moment.tzinfo
+    assert zone is not None
+    key = getattr(zone, "key", "UTC")
     return dt.datetime(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
-                       moment.microsecond, tzinfo=moment.tzinfo)
+                       moment.microsecond, tzinfo=ZoneInfo(key), fold=moment.fold)
+
+
+def _addresses(attendees: Sequence[Any] | None) -> list[str]:
+    found: list[str] = []
+    seen: set[str] = set()
+    for attendee in attendees or ():
+        mailbox = getattr(attendee, "mailbox", None)
+        address = _text(getattr(mailbox, "email_address", None)).strip()
+        if address and is_valid_email(address) and address.lower() not in seen:
+            seen.add(address.lower())
+            found.append(address)
+    return found
+
+
+def _free_busy(value: Any) -> FreeBusy:
+    try:
+        return FreeBusy(value)
+    except ValueError:
+        return FreeBusy.BUSY  # NoData and anything new
+
+
+def _categories(values: Sequence[Any] | None) -> tuple[str, ...]:
+    found: list[str] = []
+    for value in values or ():
+        text = _clean(value, MAX_CATEGORY).strip()
+        if text and text not in found:
+            found.append(text)
+    return tuple(found[:MAX_CATEGORIES])
+
+
+def _clean(value: Any, limit: int) -> str:
+    return _XML_FORBIDDEN.sub("", _text(value))[:limit]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError):
+        return False
+    return "/" in name or name == "UTC"
+
+
+def _is_uuid(text: str) -> bool:
+    import uuid as uuid_module
+
+    try:
+        uuid_module.UUID(text)
+    except ValueError:
+        return False
+    return True
+
