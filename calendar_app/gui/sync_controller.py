@@ -1,7 +1,9 @@
-"""The sync thread: one long-lived QThread whose worker runs the engine's real-time `SyncLoop`.
+"""The sync thread: one long-lived QThread whose worker runs the engine's real-time loop
+(`sync.live_sync.run_live`: push at once, pull when Exchange's stream says so, catch up
+periodically).
 
-GUI → sync: `request_sync()` pokes the loop (a thread-safe event: it never blocks), `stop()`
-ends it. Sync → GUI: the loop's reports become Qt signals, queued onto the GUI thread, and are
+GUI → sync: `request_sync()` sets the loop's local-change event (thread-safe: it never blocks),
+`stop()` sets its cancel event. Sync → GUI: the loop's reports become Qt signals, queued onto the GUI thread, and are
 turned into the window's immutable `SyncStatus` / `ActivityEvent` values and per-appointment
 changes. The engine, its SQLite connection, its Exchange session and the streaming feed all live
 off the GUI thread; building them (keyring, keystore) happens there too.
@@ -23,13 +25,14 @@ from calendar_app.services.sync_status import (
     SyncStatus,
     SyncStatusListener,
 )
-from calendar_app.sync.report import SyncProgress, SyncReport
-from calendar_app.sync.sync_loop import SyncLoop
+from calendar_app.sync.report import SyncReport
 
 log = logging.getLogger(__name__)
 
-# Builds the loop on the sync thread, given the callbacks the loop must report to.
-LoopFactory = Callable[[Callable[[SyncReport], None], Callable[[SyncProgress], None]], SyncLoop]
+# Runs on the sync thread until `cancel` is set: push/pull in real time, waking early when
+# `local_change` is set, reporting every run. Building the session (keyring, keystore, Exchange
+# account) happens inside, off the GUI thread. May raise if the session cannot be built.
+LiveRunner = Callable[[threading.Event, threading.Event, Callable[[SyncReport], None]], None]
 
 # Many changes in one run: re-reading the visible range beats one re-read per appointment.
 BULK_CHANGE_THRESHOLD = 200
@@ -37,43 +40,25 @@ BULK_CHANGE_THRESHOLD = 200
 
 class _SyncWorker(QObject):
     report = Signal(object)  # SyncReport
-    progress = Signal(object)  # SyncProgress
     failed = Signal(str)  # the loop could not be built or died: why
     finished = Signal()
 
-    def __init__(self, loop_factory: LoopFactory) -> None:
+    def __init__(self, runner: LiveRunner) -> None:
         super().__init__()
-        self._loop_factory = loop_factory
-        self._loop: SyncLoop | None = None
-        self._lock = threading.Lock()
-        self._stop_requested = False
+        self._runner = runner
+        self.cancel = threading.Event()
+        self.local_change = threading.Event()
 
     @Slot()
     def run(self) -> None:
         """Blocks the sync thread until stopped. Nothing escapes: failures become `failed`."""
         try:
-            loop = self._loop_factory(self.report.emit, self.progress.emit)
-            with self._lock:
-                self._loop = loop
-                if self._stop_requested:
-                    loop.stop()
-            loop.run()
+            self._runner(self.cancel, self.local_change, self.report.emit)
         except Exception as error:
             log.exception("the sync thread stopped")
             self.failed.emit(str(error) or type(error).__name__)
         finally:
             self.finished.emit()
-
-    def poke(self) -> None:
-        with self._lock:
-            if self._loop is not None:
-                self._loop.poke()  # before the loop exists its first run is about to happen anyway
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stop_requested = True
-            if self._loop is not None:
-                self._loop.stop()
 
 
 class SyncController(QObject):
@@ -81,18 +66,17 @@ class SyncController(QObject):
 
     _start_worker = Signal()
 
-    def __init__(self, loop_factory: LoopFactory, *, server_text: str, parent: QObject | None = None) -> None:
+    def __init__(self, runner: LiveRunner, *, server_text: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._server_text = server_text
         self._listeners: list[SyncStatusListener] = []
         self._status = SyncStatus(ConnectionState.SYNCING, f"Connecting to {server_text}…", 0, None)
         self._thread = QThread()
         self._thread.setObjectName("calendar-sync")
-        self._worker = _SyncWorker(loop_factory)
+        self._worker = _SyncWorker(runner)
         self._worker.moveToThread(self._thread)
         self._start_worker.connect(self._worker.run)
         self._worker.report.connect(self._on_report)
-        self._worker.progress.connect(self._on_progress)
         self._worker.failed.connect(self._on_failed)
         self._worker.finished.connect(self._thread.quit)
         self.reports_seen = 0
@@ -103,9 +87,8 @@ class SyncController(QObject):
         self._start_worker.emit()  # queued: runs on the sync thread
 
     def stop(self, timeout_seconds: float = 5.0) -> bool:
-        """Ask the loop to end and wait for the thread. A request in flight is not cut off; the
-        streaming feed is a daemon thread and cannot hold up exit."""
-        self._worker.stop()
+        """Ask the loop to end and wait for the thread. A request in flight is not cut off."""
+        self._worker.cancel.set()
         self._thread.quit()
         return bool(self._thread.wait(int(timeout_seconds * 1000)))
 
@@ -117,7 +100,7 @@ class SyncController(QObject):
         return self._status
 
     def request_sync(self) -> None:
-        self._worker.poke()
+        self._worker.local_change.set()
 
     # ------------------------------------------------------------------ sync thread → GUI thread
     def _set_status(self, state: ConnectionState, text: str, pending: int,
@@ -130,11 +113,6 @@ class SyncController(QObject):
         event = ActivityEvent(datetime.now(UTC), level, message, explanation, uuid)
         for listener in self._listeners:
             listener.activity(event)
-
-    @Slot(object)
-    def _on_progress(self, progress: SyncProgress) -> None:
-        self._set_status(ConnectionState.SYNCING, progress.message or f"Syncing with {self._server_text}…",
-                         self._status.pending_count)
 
     @Slot(str)
     def _on_failed(self, reason: str) -> None:

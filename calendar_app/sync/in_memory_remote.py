@@ -146,20 +146,6 @@ class InMemoryRemoteCalendar:
     def sync_changes(self, sync_state: str | None, *, max_changes: int) -> ChangePage:
         return self._call("sync_changes", lambda: self._changes_since(sync_state, max_changes))
 
-    # ------------------------------------------------------------------ ChangeFeed (as EWS streaming)
-    def watch(self, stop: threading.Event, on_change: Callable[[], None]) -> None:
-        """Call `on_change` after every change to the folder (this client's own included, as
-        Exchange's streaming notifications do) until `stop` is set."""
-        with self._lock:
-            seen = self._change_count
-        while not stop.is_set():
-            with self._lock:
-                if self._change_count == seen:
-                    self._changed.wait(timeout=0.1)
-                changed, seen = self._change_count != seen, self._change_count
-            if changed:
-                on_change()
-
     # ------------------------------------------------------------------ what a test does
     def inject(self, fault: Fault) -> None:
         with self._lock:

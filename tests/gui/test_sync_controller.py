@@ -4,6 +4,7 @@ bar, and the GUI thread stays free while the sync thread waits on a slow server.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -17,10 +18,11 @@ from calendar_app.gui.sync_controller import SyncController
 from calendar_app.services.calendar_service import CalendarService
 from calendar_app.services.sync_status import ConnectionState
 from calendar_app.store.settings_file import Settings
+from calendar_app.sync.change_notifier import InMemoryChangeNotifier
 from calendar_app.sync.engine import SyncEngine
 from calendar_app.sync.in_memory_remote import Fault, InMemoryRemoteCalendar
-from calendar_app.sync.report import SyncProgress, SyncReport
-from calendar_app.sync.sync_loop import SyncLoop
+from calendar_app.sync.live_sync import run_live
+from calendar_app.sync.report import SyncReport
 from tests.gui.conftest import NOW, add, make_window
 
 
@@ -42,12 +44,12 @@ def remote() -> InMemoryRemoteCalendar:
 
 
 def controller_for(service: CalendarService, remote: InMemoryRemoteCalendar) -> SyncController:
-    def build(on_report: Callable[[SyncReport], None], on_progress: Callable[[SyncProgress], None]) -> SyncLoop:
-        engine = SyncEngine(service.database, remote)
-        return SyncLoop(engine, on_report=on_report, on_progress=on_progress, change_feed=remote,
-                        catch_up_seconds=30)
+    def run(cancel: threading.Event, local_change: threading.Event,
+            on_report: Callable[[SyncReport], None]) -> None:
+        run_live(SyncEngine(service.database, remote), InMemoryChangeNotifier(remote), cancel,
+                 local_change=local_change, on_report=on_report, catch_up_seconds=30)
 
-    return SyncController(build, server_text="exchange.test")
+    return SyncController(run, server_text="exchange.test")
 
 
 @pytest.fixture
@@ -65,7 +67,11 @@ def test_a_local_edit_reaches_the_remote_and_the_badge_turns_synced(
     mine = add(service, "Quote review", NOW + timedelta(hours=2))
     window.request_sync()
     qtbot.waitUntil(lambda: [i.appointment.subject for i in remote.items()] == ["Quote review"], timeout=10000)
-    qtbot.waitUntil(lambda: window.model.stored(mine.uuid).sync_state == "synced", timeout=10000)
+    def shown_as_synced() -> bool:
+        stored = window.model.stored(mine.uuid)  # the row arrives with the sync report
+        return stored is not None and stored.sync_state == "synced"
+
+    qtbot.waitUntil(shown_as_synced, timeout=10000)
     assert running.current_status().pending_count == 0
     assert running.current_status().last_sync is not None
 
@@ -78,7 +84,7 @@ def test_a_remote_change_reaches_the_window_without_a_poke(
     theirs = new_appointment(subject="Booked in Outlook", start=NOW + timedelta(hours=3),
                              end=NOW + timedelta(hours=4), timezone="Europe/Berlin")
     remote.external_create(theirs)
-    remote.external_update(remote.items()[0].item_id, location="Room 7")  # wakes the change feed
+    remote.external_update(remote.items()[0].item_id, location="Room 7")
     qtbot.waitUntil(lambda: any(s.appointment.subject == "Booked in Outlook" for s in service.list_range(
         NOW - timedelta(days=1), NOW + timedelta(days=1))), timeout=10000)
     uuid = next(s.appointment.uuid for s in service.list_range(NOW - timedelta(days=1), NOW + timedelta(days=1)))
@@ -141,7 +147,7 @@ def test_the_gui_thread_stays_free_while_the_server_is_slow(qtbot: QtBot, servic
 
 
 def test_a_crashing_engine_factory_is_reported_not_raised(qtbot: QtBot) -> None:
-    def broken(on_report: object, on_progress: object) -> SyncLoop:
+    def broken(cancel: object, local_change: object, on_report: object) -> None:
         raise RemoteError("The keystore file is missing. Run the setup wizard again.")
 
     controller = SyncController(broken, server_text="exchange.test")
