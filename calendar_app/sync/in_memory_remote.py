@@ -91,8 +91,6 @@ class InMemoryRemoteCalendar:
         self._busy_until: float | None = None
         self.calls: Counter[str] = Counter()
         self.calls_during_back_off = 0
-        self._changed = threading.Condition(self._lock)
-        self._change_count = 0
 
     # ------------------------------------------------------------------ RemoteCalendar
     def create(self, appointment: Appointment, *, send_invitations: bool) -> ItemVersion:
@@ -245,10 +243,8 @@ class InMemoryRemoteCalendar:
         stored.last_seq = self._tick()
 
     def _tick(self) -> int:
-        """Every change to the folder passes here: it advances the sync position and wakes watchers."""
+        """Every change to the folder passes here: it advances the sync position."""
         self._seq += 1
-        self._change_count += 1
-        self._changed.notify_all()
         return self._seq
 
     def _next_key(self) -> str:
