@@ -1,0 +1,251 @@
+"""The sync thread's writes: every outcome of a push or a pull lands here in one transaction that
+covers the appointment row, its sync status (Exchange id, change key, merge base), its outbox
+operations and its conflicts, so a crash at any point leaves a state the next run can continue.
+
+Merges run *inside* the write transaction: the rep may save an edit at any moment on the GUI
+thread, and a merge computed from an older read would overwrite it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from calendar_app.domain.appointment import SYNCED_FIELDS, Appointment
+from calendar_app.store.appointment_repository import _COLUMNS, _row_values, appointment_from_row
+from calendar_app.store.clock import utc_now_text, utc_text
+from calendar_app.store.database import Database
+
+
+@dataclass(frozen=True)
+class LocalItem:
+    """Everything the engine needs to know about one appointment, read in one snapshot."""
+
+    appointment: Appointment
+    is_cancelled: bool
+    item_id: str | None
+    change_key: str | None
+    snapshot: Appointment | None  # what Exchange held at `change_key`: the merge base
+    state: str
+    has_conflicts: bool
+
+
+class FieldConflictLike(Protocol):
+    @property
+    def field(self) -> str: ...
+    @property
+    def base(self) -> Any: ...
+    @property
+    def local(self) -> Any: ...
+    @property
+    def remote(self) -> Any: ...
+
+
+class MergeLike(Protocol):
+    @property
+    def merged(self) -> Appointment: ...
+    @property
+    def conflicts(self) -> tuple[FieldConflictLike, ...]: ...
+
+
+MergeT = TypeVar("MergeT", bound=MergeLike)
+
+
+def _fields_differing(before: Appointment, after: Appointment) -> list[str]:
+    return [name for name in SYNCED_FIELDS if getattr(before, name) != getattr(after, name)]
+
+
+class SyncLedger:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    # ------------------------------------------------------------------ reads
+    def item(self, uuid: str) -> LocalItem | None:
+        with self._db.reading() as c:
+            return _read_item(c, uuid)
+
+    def uuid_for_item_id(self, item_id: str) -> str | None:
+        with self._db.reading() as c:
+            row = c.execute("SELECT uuid FROM sync_status WHERE item_id = ?", (item_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def known_item_ids(self) -> dict[str, str]:
+        """Exchange item id → local UUID for every appointment Exchange has (cancelled ones included)."""
+        with self._db.reading() as c:
+            rows = c.execute("SELECT item_id, uuid FROM sync_status WHERE item_id IS NOT NULL").fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def held_uuids(self) -> set[str]:
+        """Appointments in conflict: their pushes wait until the rep has chosen."""
+        with self._db.reading() as c:
+            return {str(r[0]) for r in c.execute("SELECT DISTINCT uuid FROM conflicts")}
+
+    # ------------------------------------------------------------------ push outcomes
+    def complete_create(self, operation_id: int, uuid: str, *, item_id: str, change_key: str,
+                        snapshot: Appointment) -> None:
+        with self._db.transaction() as c:
+            _set_remote(c, uuid, item_id, change_key, snapshot)
+            c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
+            _queue_update_if_ahead(c, uuid)
+            _refresh_state(c, uuid)
+
+    def complete_update(self, operation_id: int, uuid: str, *, change_key: str, snapshot: Appointment) -> None:
+        with self._db.transaction() as c:
+            c.execute("UPDATE sync_status SET change_key = ?, snapshot = ?, synced_at = ? WHERE uuid = ?",
+                      (change_key, json.dumps(snapshot.to_dict()), utc_now_text(), uuid))
+            c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
+            _refresh_state(c, uuid)
+
+    def drop_operation(self, operation_id: int, uuid: str) -> None:
+        """An operation with nothing left to send (the server already has it)."""
+        with self._db.transaction() as c:
+            c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
+            _queue_update_if_ahead(c, uuid)
+            _refresh_state(c, uuid)
+
+    def forget(self, uuid: str) -> None:
+        """The appointment is gone on both sides (cancelled and sent, or deleted in Exchange with
+        nothing local to keep): remove it with its queue, status and conflicts."""
+        with self._db.transaction() as c:
+            c.execute("DELETE FROM outbox WHERE uuid = ?", (uuid,))
+            c.execute("DELETE FROM appointments WHERE uuid = ?", (uuid,))
+
+    def recreate(self, uuid: str) -> None:
+        """Exchange lost the item but the rep has unsent edits: send it again as a new item."""
+        with self._db.transaction() as c:
+            c.execute("UPDATE sync_status SET item_id = NULL, change_key = NULL, snapshot = NULL WHERE uuid = ?",
+                      (uuid,))
+            c.execute("DELETE FROM outbox WHERE uuid = ?", (uuid,))
+            c.execute("DELETE FROM conflicts WHERE uuid = ?", (uuid,))
+            c.execute("INSERT INTO outbox (uuid, operation, changed_fields, created_at) VALUES (?, 'create', '[]', ?)",
+                      (uuid, utc_now_text()))
+            _refresh_state(c, uuid)
+
+    def postpone(self, operation_id: int, error: str, *, not_before: datetime | None, outcome_known: bool,
+                 uuid: str | None = None, mark_failed: bool = False) -> None:
+        with self._db.transaction() as c:
+            c.execute(
+                "UPDATE outbox SET last_error = ?, not_before = ?, outcome_unknown = "
+                "CASE WHEN ? THEN 0 ELSE outcome_unknown END WHERE id = ?",
+                (error, utc_text(not_before) if not_before else None, int(outcome_known), operation_id),
+            )
+            if mark_failed and uuid is not None:
+                c.execute("UPDATE sync_status SET state = 'failed', last_error = ? WHERE uuid = ?", (error, uuid))
+
+    # ------------------------------------------------------------------ pull outcomes
+    def reconcile(self, uuid: str, *, item_id: str, change_key: str, remote: Appointment,
+                  merge: Callable[[Appointment | None, Appointment], MergeT]) -> MergeT:
+        """Exchange holds `remote` at `change_key`. Merge it with the local appointment against
+        the last agreed version, store the result and Exchange's version as the new merge base,
+        record conflicts, and queue whatever the rep changed that Exchange does not have yet."""
+        remote = replace(remote, uuid=uuid)
+        with self._db.transaction() as c:
+            current = _read_item(c, uuid)
+            assert current is not None, f"reconcile of unknown appointment {uuid}"
+            result = merge(current.snapshot, current.appointment)
+            merged = result.merged
+            if merged != current.appointment:
+                values = _row_values(merged)
+                c.execute(f"UPDATE appointments SET {', '.join(f'{k} = ?' for k in values)} WHERE uuid = ?",
+                          (*values.values(), uuid))
+            _set_remote(c, uuid, item_id, change_key, remote)
+            c.execute("DELETE FROM conflicts WHERE uuid = ?", (uuid,))
+            for conflict in result.conflicts:
+                c.execute(
+                    "INSERT INTO conflicts (uuid, field, base_value, local_value, remote_value, detected_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (uuid, conflict.field, json.dumps(conflict.base), json.dumps(conflict.local),
+                     json.dumps(conflict.remote), utc_now_text()),
+                )
+            if not current.is_cancelled:
+                _queue_update_if_ahead(c, uuid)
+            _refresh_state(c, uuid)
+            return result
+
+    def insert_from_remote(self, uuid: str, *, item_id: str, change_key: str, appointment: Appointment) -> None:
+        appointment = replace(appointment, uuid=uuid)
+        values = _row_values(appointment)
+        with self._db.transaction() as c:
+            c.execute(f"INSERT INTO appointments ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                      tuple(values.values()))
+            c.execute("INSERT INTO sync_status (uuid, state) VALUES (?, 'synced')", (uuid,))
+            _set_remote(c, uuid, item_id, change_key, appointment)
+
+    def exists(self, uuid: str) -> bool:
+        with self._db.reading() as c:
+            return c.execute("SELECT 1 FROM appointments WHERE uuid = ?", (uuid,)).fetchone() is not None
+
+    # ------------------------------------------------------------------ folders
+    def folder_sync_state(self, folder: str) -> str | None:
+        with self._db.reading() as c:
+            row = c.execute("SELECT sync_state FROM folder_sync_state WHERE folder = ?", (folder,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_folder_sync_state(self, folder: str, sync_state: str | None) -> None:
+        with self._db.transaction() as c:
+            c.execute(
+                "INSERT INTO folder_sync_state (folder, sync_state, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (folder) DO UPDATE SET sync_state = excluded.sync_state, "
+                "updated_at = excluded.updated_at",
+                (folder, sync_state, utc_now_text()),
+            )
+
+    def failed_items(self) -> list[tuple[str, str]]:
+        with self._db.reading() as c:
+            rows = c.execute("SELECT uuid, COALESCE(last_error, '') FROM sync_status WHERE state = 'failed'").fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+
+# ---------------------------------------------------------------------- helpers inside a transaction
+
+def _read_item(c: sqlite3.Connection, uuid: str) -> LocalItem | None:
+    row = c.execute(
+        f"SELECT {_COLUMNS}, a.is_cancelled, s.item_id, s.change_key, s.snapshot, COALESCE(s.state, 'pending'), "
+        "EXISTS (SELECT 1 FROM conflicts k WHERE k.uuid = a.uuid) "
+        "FROM appointments a LEFT JOIN sync_status s USING (uuid) WHERE uuid = ?",
+        (uuid,),
+    ).fetchone()
+    if row is None:
+        return None
+    snapshot = Appointment.from_dict(json.loads(row[17])) if row[17] else None
+    return LocalItem(appointment_from_row(row), bool(row[14]), row[15], row[16], snapshot, str(row[18]),
+                     bool(row[19]))
+
+
+def _set_remote(c: sqlite3.Connection, uuid: str, item_id: str, change_key: str, snapshot: Appointment) -> None:
+    c.execute(
+        "INSERT INTO sync_status (uuid, item_id, change_key, snapshot, state, synced_at) "
+        "VALUES (?, ?, ?, ?, 'synced', ?) ON CONFLICT (uuid) DO UPDATE SET item_id = excluded.item_id, "
+        "change_key = excluded.change_key, snapshot = excluded.snapshot, synced_at = excluded.synced_at",
+        (uuid, item_id, change_key, json.dumps(replace(snapshot, uuid=uuid).to_dict()), utc_now_text()),
+    )
+
+
+def _queue_update_if_ahead(c: sqlite3.Connection, uuid: str) -> None:
+    """If the local appointment differs from what Exchange holds and nothing is queued to send
+    it, queue an update of those fields (e.g. a create adopted after an unknown outcome, or a
+    merge that kept the rep's values)."""
+    item = _read_item(c, uuid)
+    if item is None or item.is_cancelled or item.snapshot is None:
+        return
+    fields = _fields_differing(item.snapshot, item.appointment)
+    if not fields:
+        return
+    if c.execute("SELECT 1 FROM outbox WHERE uuid = ?", (uuid,)).fetchone():
+        return
+    c.execute("INSERT INTO outbox (uuid, operation, changed_fields, created_at) VALUES (?, 'update', ?, ?)",
+              (uuid, json.dumps(sorted(fields)), utc_now_text()))
+
+
+def _refresh_state(c: sqlite3.Connection, uuid: str) -> None:
+    c.execute(
+        "UPDATE sync_status SET state = CASE "
+        "WHEN EXISTS (SELECT 1 FROM conflicts WHERE uuid = ?) THEN 'conflict' "
+        "WHEN EXISTS (SELECT 1 FROM outbox WHERE uuid = ?) THEN 'pending' ELSE 'synced' END, "
+        "last_error = NULL WHERE uuid = ?",
+        (uuid, uuid, uuid),
+    )
