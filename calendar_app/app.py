@@ -8,7 +8,8 @@ import sys
 
 from calendar_app import __version__
 from calendar_app.logging_setup import configure_logging
-from calendar_app.store import AppointmentRepository, Database, StoreError
+from calendar_app.services.calendar_service import CalendarService
+from calendar_app.store import Database, StoreError
 from calendar_app.store.app_paths import AppPaths
 from calendar_app.store.settings_file import load_settings
 
@@ -34,7 +35,8 @@ def run_gui(*, demo: bool = False) -> int:
     except StoreError as error:
         QMessageBox.critical(None, "Calendar", str(error))
         return 1
-    window = MainWindow(AppointmentRepository(database), loaded.settings, notices=_notices(loaded.problem, demo))
+    app.setStyle("Fusion")
+    window = MainWindow(CalendarService(database), loaded.settings, notices=_notices(loaded.problem, demo))
     window.show()
     return int(app.exec())
 

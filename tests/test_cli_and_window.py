@@ -10,7 +10,8 @@ from pytestqt.qtbot import QtBot
 from calendar_app import __version__
 from calendar_app.cli import main
 from calendar_app.domain import new_appointment
-from calendar_app.store import AppointmentRepository, Database
+from calendar_app.services.calendar_service import CalendarService
+from calendar_app.store import Database
 from calendar_app.store.app_paths import AppPaths
 from calendar_app.store.settings_file import Settings
 
@@ -36,17 +37,19 @@ def test_paths_honours_xdg(app_paths: AppPaths, capsys: object) -> None:
 
 
 def test_main_window_lists_the_local_calendar(qtbot: QtBot, tmp_path: Path) -> None:
+    from calendar_app.gui.calendar.navigation import ViewMode
     from calendar_app.gui.main_window import MainWindow
 
-    repo = AppointmentRepository(Database.open(tmp_path / "c.sqlite3"))
+    service = CalendarService(Database.open(tmp_path / "c.sqlite3"))
     soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
-    repo.add(new_appointment(subject="Demo with Northwind", start=soon, end=soon + timedelta(hours=1),
-                             timezone="UTC"))
-    window = MainWindow(repo, Settings())
+    service.save(new_appointment(subject="Demo with Northwind", start=soon, end=soon + timedelta(hours=1),
+                                 timezone="UTC"))
+    window = MainWindow(service, Settings())
     qtbot.addWidget(window)
     window.show()
+    window.set_view(ViewMode.AGENDA)  # the next 30 days
     model = window.agenda.model()
     assert model.rowCount() == 1
     assert model.index(0, 1).data() == "Demo with Northwind"
-    assert model.index(0, 3).data() == "… pending"
+    assert model.index(0, 3).data() == "local"  # integration off: no sync state to show
     assert "local calendar" in window.connection_label.text()
