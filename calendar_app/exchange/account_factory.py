@@ -27,7 +27,8 @@ from exchangelib import (
     FailFast,
     Version,
 )
-from exchangelib.protocol import BASIC, BaseProtocol, Protocol
+from exchangelib.protocol import BaseProtocol, Protocol
+from exchangelib.transport import BASIC
 
 from calendar_app.exchange.connection_settings import AuthType, ConnectionSettings, SignInMode
 from calendar_app.logging_setup import register_secret
