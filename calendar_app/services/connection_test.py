@@ -20,7 +20,7 @@ from cryptography import x509
 from calendar_app.exchange.connection_probe import ExchangeProbe, ProbeFailure, ProbeProblem
 from calendar_app.exchange.connection_settings import AuthType, ConnectionSettings, SignInMode
 from calendar_app.logging_setup import register_secret
-from calendar_app.security.certificate_capture import CaptureError, CapturedChain, capture_chain
+from calendar_app.security.certificate_capture import CapturedChain, CaptureError, capture_chain
 from calendar_app.security.certificate_details import dns_names_and_addresses, sha256_fingerprint
 from calendar_app.security.ews_url import EwsEndpoint, InvalidEwsUrlError, parse_ews_url
 from calendar_app.security.pinned_transport import PinnedTlsAdapter, pinned_ssl_context
@@ -86,7 +86,7 @@ def step_title(step: StepId, request: ConnectionTestRequest) -> str:
         return f"Sign-in ({request.auth_type.value})"
     if step is StepId.MAILBOX and request.sign_in_mode is SignInMode.OWN_ACCOUNT:
         return "Access to the rep's own mailbox"
-    return step.value
+    return str(step.value)
 
 
 class _StepFailed(Exception):
@@ -215,7 +215,8 @@ def _certificate(context: _Context) -> str:
         pinned = ", ".join(sha256_fingerprint(c) for c in trusted)
         raise _StepFailed(
             f"the server presents SHA-256 {presented_sha}",
-            f"The server's certificate is not the one in the keystore (the keystore trusts SHA-256 {pinned}). "
+            f"The server's certificate (SHA-256 {presented_sha}) is not the one in the keystore (the keystore "
+            f"trusts SHA-256 {pinned}). "
             "Either the keystore was made from another server's certificate, or the server's certificate was "
             "replaced. Go back to the Server certificate step, check the certificate with your Exchange admin, "
             "and create the keystore again; if nobody changed it, someone may be intercepting the "
@@ -295,7 +296,7 @@ def _streaming(context: _Context) -> str:
     return "subscribed and unsubscribed"
 
 
-def _advice(failure: ProbeFailure, context: _Context, *, writing: bool = False) -> str:  # noqa: PLR0911
+def _advice(failure: ProbeFailure, context: _Context, *, writing: bool = False) -> str:
     request = context.request
     problem = failure.problem
     if problem is ProbeProblem.UNAUTHORIZED:
