@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from calendar_app.sandbox.mailbox_store import Mailbox, SentMessage
+from calendar_app.sandbox.mailbox_store import Mailbox, MailboxStore, SentMessage
 from calendar_app.sandbox.operation_context import OperationContext, parse_item_shape
 from calendar_app.sandbox.soap import (
     OperationError,
@@ -76,7 +76,7 @@ def _create_one(context: OperationContext, element: Any, saved_folder: Any, send
     if local == "CancelCalendarItem":
         return _cancel_calendar_item(context, element)
     if local in RESPONSE_OBJECTS:
-        return _respond_to_meeting(context, element, local)
+        return _respond_to_meeting(context, element, local, disposition)
     if local == "CalendarItem" and send_invitations is None:
         # Exchange requires the attribute for calendar items.
         raise OperationError("ErrorSendMeetingInvitationsRequired",
@@ -93,7 +93,8 @@ def _create_one(context: OperationContext, element: Any, saved_folder: Any, send
         if local == "CalendarItem":
             _validate_times(item)
             if send_invitations in ("SendOnlyToAll", "SendToAllAndSaveCopy") and item.attendee_addresses():
-                _send(mailbox, item, "invitation", item.attendee_addresses())
+                _send(context.store, mailbox, item, "invitation", item.attendee_addresses(),
+                      save_copy=send_invitations == "SendToAllAndSaveCopy")
                 _set(item, "MeetingRequestWasSent", "true")
         if disposition == "SendOnly":
             return []
@@ -177,7 +178,8 @@ def _refresh_maintained(item: StoredItem) -> None:
     start, end = item.start, item.end
     if start is not None and end is not None and end >= start:
         _set(item, "Duration", _iso_duration(end - start))
-    size = sum(len(etree.tostring(e)) for e in item.elements.values())
+    # Roughly what the item weighs; Exchange counts bytes of the stored message.
+    size = 64 * len(item.elements) + sum(len(node.text or "") for e in item.elements.values() for node in e.iter())
     _set(item, "Size", str(size))
 
 
@@ -200,12 +202,56 @@ def _validate_times(item: StoredItem) -> None:
                              "EndDate is earlier than StartDate")
 
 
-def _send(mailbox: Mailbox, item: StoredItem, kind: str, recipients: list[str]) -> None:
+def _send(store: MailboxStore, mailbox: Mailbox, item: StoredItem, kind: str, recipients: list[str], *,
+          save_copy: bool) -> None:
+    """Record one sent message per recipient; deliver it to recipients who have a mailbox in this sandbox (a
+    MeetingRequest or MeetingCancellation in their Inbox) and keep a copy in Sent Items when asked to."""
     now = utc_now()
     for recipient in recipients:
         mailbox.sent.append(SentMessage(kind, mailbox.address, recipient, item.text("Subject") or "",
                                         item.item_id, item.text("UID") or "", now))
+        target = store.get(recipient)
+        if target is not None and target is not mailbox:
+            target.add(_meeting_message(target, "inbox", item, kind, organizer=mailbox, recipients=recipients))
+    if save_copy and recipients:
+        mailbox.add(_meeting_message(mailbox, "sentitems", item, kind, organizer=mailbox,
+                                     recipients=recipients))
     mailbox.dirty = True
+
+
+def _meeting_message(owner: Mailbox, folder: str, item: StoredItem, kind: str, *, organizer: Mailbox,
+                     recipients: list[str]) -> StoredItem:
+    cancellation = kind == "cancellation"
+    item_type = "MeetingCancellation" if cancellation else "MeetingRequest"
+    message = StoredItem(new_item_id(owner.address), folder, item_type, {}, {})
+    _set(message, "ItemClass", "IPM.Schedule.Meeting.Canceled" if cancellation else "IPM.Schedule.Meeting.Request")
+    subject = item.text("Subject") or ""
+    _set(message, "Subject", f"Canceled: {subject}" if cancellation else subject)
+    now = format_datetime(utc_now())
+    for name in ("DateTimeReceived", "DateTimeSent", "DateTimeCreated", "LastModifiedTime"):
+        _set(message, name, now)
+    for name in ("Sensitivity", "Body", "Start", "End", "Location", "UID", "RequiredAttendees", "OptionalAttendees",
+                 "IsAllDayEvent", "AppointmentSequenceNumber", "Organizer"):
+        if name in item.elements:
+            message.elements[name] = copy.deepcopy(item.elements[name])
+    sender = etree.Element(t("From"))
+    sender.append(_mailbox_element(organizer.display_name, organizer.address))
+    message.elements["From"] = sender
+    to = etree.Element(t("ToRecipients"))
+    for recipient in recipients:
+        to.append(_mailbox_element(recipient.split("@", 1)[0], recipient))
+    message.elements["ToRecipients"] = to
+    _set(message, "IsRead", "false")
+    _set(message, "IsOutOfDate", "false")
+    _set(message, "HasBeenProcessed", "false")
+    _set(message, "ResponseType", "Organizer" if folder == "sentitems" else "NoResponseReceived")
+    if not cancellation:
+        _set(message, "MeetingRequestType", "NewMeetingRequest" if kind == "invitation" else "FullUpdate")
+        _set(message, "IntendedFreeBusyStatus", item.text("LegacyFreeBusyStatus") or "Busy")
+        _set(message, "IsMeeting", "true")
+        _set(message, "CalendarItemType", "Single")
+    _set(message, "HasAttachments", "false")
+    return message
 
 
 def _cancel_calendar_item(context: OperationContext, element: Any) -> list[tuple[Mailbox, StoredItem]]:
@@ -219,7 +265,7 @@ def _cancel_calendar_item(context: OperationContext, element: Any) -> list[tuple
         if item.item_type != "CalendarItem":
             raise OperationError("ErrorInvalidReferenceItem",
                                  "The reference item does not support the requested operation.")
-        _send(mailbox, item, "cancellation", item.attendee_addresses())
+        _send(context.store, mailbox, item, "cancellation", item.attendee_addresses(), save_copy=True)
         # The organizer's copy of a cancelled meeting goes to Deleted Items, marked cancelled.
         def mark_cancelled(target: StoredItem) -> None:
             _set(target, "IsCancelled", "true")
@@ -230,7 +276,8 @@ def _cancel_calendar_item(context: OperationContext, element: Any) -> list[tuple
     return []  # sent, not saved as a new item: Exchange answers with an empty m:Items
 
 
-def _respond_to_meeting(context: OperationContext, element: Any, kind: str) -> list[tuple[Mailbox, StoredItem]]:
+def _respond_to_meeting(context: OperationContext, element: Any, kind: str,
+                        disposition: str | None) -> list[tuple[Mailbox, StoredItem]]:
     reference = element.find(t("ReferenceItemId"))
     if reference is None:
         raise OperationError("ErrorInvalidReferenceItem",
@@ -240,9 +287,37 @@ def _respond_to_meeting(context: OperationContext, element: Any, kind: str) -> l
     if item.text("MyResponseType") == "Organizer":
         raise OperationError("ErrorCalendarIsOrganizerForAccept",
                              "The user is the organizer of this meeting, and cannot, therefore, accept it.")
+    if item.item_type != "MeetingRequest":
+        raise OperationError("ErrorInvalidReferenceItem",
+                             "The reference item does not support the requested operation.")
     with mailbox.lock:
-        mailbox.replace(item, lambda i: _set(i, "MyResponseType", response))
-    return []
+        uid = item.text("UID")
+        calendar = mailbox.folders["calendar"]
+        existing = next((i for i in calendar.items.values() if uid and i.text("UID") == uid), None)
+        if existing is None:
+            existing = StoredItem(new_item_id(mailbox.address), "calendar", "CalendarItem", {}, {})
+            for name in ("Subject", "Body", "Start", "End", "Location", "UID", "Organizer", "RequiredAttendees",
+                         "OptionalAttendees", "IsAllDayEvent", "AppointmentSequenceNumber"):
+                if name in item.elements:
+                    existing.elements[name] = copy.deepcopy(item.elements[name])
+            _set(existing, "ItemClass", "IPM.Appointment")
+            _set(existing, "DateTimeCreated", format_datetime(utc_now()))
+            _set(existing, "MyResponseType", response)
+            _refresh_maintained(existing)
+            if response != "Decline":
+                mailbox.add(existing)
+        else:
+            mailbox.replace(existing, lambda i: _set(i, "MyResponseType", response))
+        mailbox.replace(item, lambda i: _set(i, "HasBeenProcessed", "true"))
+        organizer = item.elements.get("Organizer")
+        address = organizer.findtext(f"{t('Mailbox')}/{t('EmailAddress')}") if organizer is not None else None
+        if address:
+            mailbox.sent.append(SentMessage(f"response:{response}", mailbox.address, address,
+                                            item.text("Subject") or "", item.item_id, uid or "", utc_now()))
+    if disposition in ("SendOnly", "SendAndSaveCopy"):
+        return []
+    saved = [(mailbox, existing)] if response != "Decline" else []
+    return [*saved, (mailbox, item)]
 
 
 # ---------------------------------------------------------------- GetItem
@@ -326,13 +401,16 @@ def _update_one(context: OperationContext, change: Any, resolution: str,
             else:  # SendOnlyToChanged / SendToChangedAndSaveCopy
                 recipients = after if time_or_place else added
             if recipients:
-                _send(mailbox, item, "update" if recipients != added or time_or_place else "invitation", recipients)
+                _send(context.store, mailbox, item,
+                      "update" if recipients != added or time_or_place else "invitation", recipients,
+                      save_copy=send_mode.endswith("SaveCopy"))
                 if time_or_place:
                     sequence = int(item.text("AppointmentSequenceNumber") or "0") + 1
                     _set(item, "AppointmentSequenceNumber", str(sequence))
                 _set(item, "MeetingRequestWasSent", "true")
             if removed:
-                _send(mailbox, item, "cancellation", removed)
+                _send(context.store, mailbox, item, "cancellation", removed,
+                      save_copy=send_mode.endswith("SaveCopy"))
     return mailbox, item
 
 
@@ -425,7 +503,8 @@ def delete_item(context: OperationContext) -> Any:
                 is_organizer = item.text("MyResponseType") == "Organizer"
                 if cancellations in ("SendOnlyToAll", "SendToAllAndSaveCopy") and is_organizer \
                         and parse_bool(item.text("IsMeeting")):
-                    _send(mailbox, item, "cancellation", item.attendee_addresses())
+                    _send(context.store, mailbox, item, "cancellation", item.attendee_addresses(),
+                          save_copy=cancellations == "SendToAllAndSaveCopy")
                 if delete_type == "MoveToDeletedItems" and item.folder != "deleteditems":
                     mailbox.move(item, "deleteditems", new_item_id(mailbox.address))
                 else:

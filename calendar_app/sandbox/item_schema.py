@@ -1,5 +1,6 @@
 """Element order and value types of the item types the sandbox serves, transcribed from Microsoft's EWS
-schema (types.xsd: ItemType, CalendarItemType, MessageType, MeetingMessageType). The schema fixes the order of
+schema (types.xsd: ItemType, CalendarItemType, MessageType, MeetingMessageType,
+MeetingRequestMessageType, MeetingCancellationMessageType). The schema fixes the order of
 child elements, and clients such as exchangelib read booleans only as true/false and date-times in UTC."""
 
 ITEM_TYPE_ELEMENTS = (
@@ -168,6 +169,65 @@ MEETING_MESSAGE_TYPE_ELEMENTS = (
     "RecurrenceId",
     "DateTimeStamp",
     "IsOrganizer",
+)
+
+MEETING_REQUEST_MESSAGE_TYPE_ELEMENTS = (
+    "MeetingRequestType",
+    "IntendedFreeBusyStatus",
+    "Start",
+    "End",
+    "OriginalStart",
+    "IsAllDayEvent",
+    "LegacyFreeBusyStatus",
+    "Location",
+    "When",
+    "IsMeeting",
+    "IsCancelled",
+    "IsRecurring",
+    "MeetingRequestWasSent",
+    "CalendarItemType",
+    "MyResponseType",
+    "Organizer",
+    "RequiredAttendees",
+    "OptionalAttendees",
+    "Resources",
+    "ConflictingMeetingCount",
+    "AdjacentMeetingCount",
+    "ConflictingMeetings",
+    "AdjacentMeetings",
+    "Duration",
+    "TimeZone",
+    "AppointmentReplyTime",
+    "AppointmentSequenceNumber",
+    "AppointmentState",
+    "Recurrence",
+    "FirstOccurrence",
+    "LastOccurrence",
+    "ModifiedOccurrences",
+    "DeletedOccurrences",
+    "MeetingTimeZone",
+    "StartTimeZone",
+    "EndTimeZone",
+    "ConferenceType",
+    "AllowNewTimeProposal",
+    "IsOnlineMeeting",
+    "MeetingWorkspaceUrl",
+    "NetShowUrl",
+    "EnhancedLocation",
+    "ChangeHighlights",
+    "StartWallClock",
+    "EndWallClock",
+    "StartTimeZoneId",
+    "EndTimeZoneId",
+)
+
+MEETING_CANCELLATION_MESSAGE_TYPE_ELEMENTS = (
+    "Start",
+    "End",
+    "Location",
+    "Recurrence",
+    "CalendarItemType",
+    "EnhancedLocation",
 )
 
 BOOLEAN_ELEMENTS = frozenset({

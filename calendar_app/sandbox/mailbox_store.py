@@ -6,7 +6,8 @@ items by id; calendar items by start time (CalendarView); extended property valu
 IsEqualTo on our local-uuid property); and per folder an append-only change log keyed by a mailbox-wide
 sequence number (SyncFolderItems continues from the sequence number inside its SyncState).
 
-One lock guards a mailbox; operations hold it for the whole request element they process."""
+One lock guards all mailboxes of a sandbox (an invitation writes to the organizer's and the attendees'
+mailboxes at once); operations hold it for the whole request element they process."""
 
 from __future__ import annotations
 
@@ -164,10 +165,10 @@ class Folder:
 
 
 class Mailbox:
-    def __init__(self, address: str, display_name: str) -> None:
+    def __init__(self, address: str, display_name: str, lock: threading.RLock | None = None) -> None:
         self.address = address
         self.display_name = display_name
-        self.lock = threading.RLock()
+        self.lock = lock if lock is not None else threading.RLock()
         self.folders: dict[str, Folder] = {
             name: Folder(name, display, folder_class, parent, element)
             for name, display, folder_class, parent, element in DISTINGUISHED_FOLDERS
@@ -299,12 +300,13 @@ class MailboxStore:
     def __init__(self, state_dir: Path | None) -> None:
         self.state_dir = state_dir
         self.mailboxes: dict[str, Mailbox] = {}
+        self.lock = threading.RLock()
 
     def ensure(self, address: str, display_name: str) -> Mailbox:
         key = address.lower()
         mailbox = self.mailboxes.get(key)
         if mailbox is None:
-            mailbox = Mailbox(address, display_name)
+            mailbox = Mailbox(address, display_name, self.lock)
             path = self._path(address)
             if path is not None and path.exists():
                 mailbox.load_storage(json.loads(path.read_text(encoding="utf-8")))

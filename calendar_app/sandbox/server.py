@@ -24,6 +24,7 @@ from calendar_app.sandbox.stored_item import StoredItem, extended_key
 
 log = logging.getLogger(__name__)
 SAVE_INTERVAL_SECONDS = 2.0
+_ITEM_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 class SandboxServer:
@@ -193,8 +194,7 @@ class SandboxServer:
         `<t:CalendarItem xmlns:t="...types">` with the elements to store."""
         from calendar_app.sandbox.item_operations import _new_item  # the same rules as CreateItem
 
-        element = etree.fromstring(calendar_item_xml, parser=etree.XMLParser(resolve_entities=False,
-                                                                             no_network=True))
+        element = etree.fromstring(calendar_item_xml, parser=_ITEM_PARSER)
         mailbox = self.mailbox(address)
         with mailbox.lock:
             item = _new_item(mailbox, "calendar", "CalendarItem", element)

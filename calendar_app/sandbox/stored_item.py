@@ -22,11 +22,30 @@ from calendar_app.sandbox.item_schema import (
     CALENDAR_ITEM_TYPE_ELEMENTS,
     DATETIME_ELEMENTS,
     ITEM_TYPE_ELEMENTS,
+    MEETING_CANCELLATION_MESSAGE_TYPE_ELEMENTS,
+    MEETING_MESSAGE_TYPE_ELEMENTS,
+    MEETING_REQUEST_MESSAGE_TYPE_ELEMENTS,
+    MESSAGE_TYPE_ELEMENTS,
 )
 from calendar_app.sandbox.soap import OperationError, t
 
-CALENDAR_ELEMENT_ORDER: dict[str, int] = {
-    name: index for index, name in enumerate(ITEM_TYPE_ELEMENTS + CALENDAR_ITEM_TYPE_ELEMENTS)
+
+def _order(*names: tuple[str, ...]) -> dict[str, int]:
+    order: dict[str, int] = {}
+    for group in names:
+        for name in group:
+            order.setdefault(name, len(order))
+    return order
+
+
+CALENDAR_ELEMENT_ORDER = _order(ITEM_TYPE_ELEMENTS, CALENDAR_ITEM_TYPE_ELEMENTS)
+ELEMENT_ORDERS: dict[str, dict[str, int]] = {
+    "CalendarItem": CALENDAR_ELEMENT_ORDER,
+    "Message": _order(ITEM_TYPE_ELEMENTS, MESSAGE_TYPE_ELEMENTS),
+    "MeetingRequest": _order(ITEM_TYPE_ELEMENTS, MESSAGE_TYPE_ELEMENTS, MEETING_MESSAGE_TYPE_ELEMENTS,
+                             MEETING_REQUEST_MESSAGE_TYPE_ELEMENTS),
+    "MeetingCancellation": _order(ITEM_TYPE_ELEMENTS, MESSAGE_TYPE_ELEMENTS, MEETING_MESSAGE_TYPE_ELEMENTS,
+                                  MEETING_CANCELLATION_MESSAGE_TYPE_ELEMENTS),
 }
 
 # What Exchange returns for a calendar item with BaseShape Default (a subset, in schema order).
@@ -181,13 +200,14 @@ class StoredItem:
             names &= wanted | {"ItemId"}
         else:
             names -= NOT_IN_ALL_PROPERTIES
-        order = CALENDAR_ELEMENT_ORDER
+        order = ELEMENT_ORDERS.get(self.item_type, CALENDAR_ELEMENT_ORDER)
         extended_keys = list(self.extended) if all_extended else [
             k for k in (extended_wanted or []) if k in self.extended]
         extended_position = order["ExtendedProperty"]
         placed_extended = False
-        for name in sorted(names, key=lambda n: order.get(n, len(order))):
-            if not placed_extended and order.get(name, len(order)) > extended_position:
+        names = {name for name in names if name in order}
+        for name in sorted(names, key=lambda n: order[n]):
+            if not placed_extended and order[name] > extended_position:
                 _append_extended(element, self.extended, extended_keys)
                 placed_extended = True
             source = maintained.get(name)
