@@ -10,17 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TypeVar
 
 from exchangelib import Account, CalendarItem, EWSDateTime, EWSTimeZone
 from exchangelib.errors import (
-    EWSError,
     ErrorAccessDenied,
     ErrorImpersonateUserDenied,
     ErrorImpersonationFailed,
     ErrorNonExistentMailbox,
     ErrorServerBusy,
     ErrorTimeoutExpired,
+    EWSError,
     RateLimitError,
     TransportError,
     UnauthorizedError,
@@ -36,6 +37,8 @@ from calendar_app.exchange.account_factory import (
 from calendar_app.exchange.connection_settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PROBE_SUBJECT = "calendar-app connection test (safe to delete)"
 
@@ -72,30 +75,28 @@ class ExchangeProbe:
     def sign_in(self) -> str:
         """NTLM (or Basic) sign-in plus the server's version, in one ConvertId round trip.
         Returns the version as 'build|api_version' for the settings to pin."""
-        with _classified():
+        def action() -> str:
             self._account = make_account(self._settings, self._password, self._adapter_factory,
                                          timezone=self._timezone)
-            version = self._account.protocol.version
-            return format_server_version(version)
+            return format_server_version(self._account.protocol.version)
+        return _classified(action)
 
     def open_mailbox(self) -> str:
         """Impersonate the rep (or open one's own mailbox): GetFolder on the calendar."""
-        with _classified():
-            calendar = self._require_account().calendar
-            return str(calendar.name or "Calendar")
+        return _classified(lambda: str(self._require_account().calendar.name or "Calendar"))
 
     def read_calendar(self) -> int:
         """A CalendarView over the next week; returns how many items it holds."""
-        with _classified():
+        def action() -> int:
             account = self._require_account()
-            zone = EWSTimeZone(self._timezone)
-            start = EWSDateTime.now(zone)
+            start = EWSDateTime.now(EWSTimeZone(self._timezone))
             items = account.calendar.view(start=start, end=start + dt.timedelta(days=7)).only("subject")
             return len(list(items))
+        return _classified(action)
 
     def write_probe(self) -> None:
         """Create a private, free, invitation-less item far in the future, then delete it."""
-        with _classified():
+        def action() -> None:
             account = self._require_account()
             zone = EWSTimeZone(self._timezone)
             start = EWSDateTime.now(zone).replace(microsecond=0) + dt.timedelta(days=3650)
@@ -104,19 +105,21 @@ class ExchangeProbe:
                                 legacy_free_busy_status="Free", reminder_is_set=False)
             item.save(send_meeting_invitations=SEND_TO_NONE)
             item.delete(send_meeting_cancellations=SEND_TO_NONE)
+        _classified(action)
 
     def streaming_subscription(self) -> None:
         """Subscribe to streaming notifications on the calendar and unsubscribe again."""
-        with _classified():
+        def action() -> None:
             calendar = self._require_account().calendar
             subscription_id = calendar.subscribe_to_streaming()
             calendar.unsubscribe(subscription_id)
+        _classified(action)
 
     def close(self) -> None:
         if self._account is not None:
             try:
                 close_account(self._account)
-            except Exception:  # noqa: BLE001 - closing idle connections must never hide the test's result
+            except Exception:
                 log.debug("closing the probe account failed", exc_info=True)
             self._account = None
 
@@ -126,19 +129,17 @@ class ExchangeProbe:
         return self._account
 
 
-class _classified:
-    """Turn exchangelib's exceptions into ProbeFailure with a kind."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> bool:
-        if error is None or isinstance(error, ProbeFailure) or not isinstance(error, Exception):
-            return False
+def _classified(action: Callable[[], T]) -> T:
+    """Run one probe call; turn exchangelib's exceptions into ProbeFailure with a kind."""
+    try:
+        return action()
+    except ProbeFailure:
+        raise
+    except Exception as error:
         raise ProbeFailure(classify(error), _detail(error)) from error
 
 
-def classify(error: Exception) -> ProbeProblem:  # noqa: PLR0911 - one answer per kind of failure
+def classify(error: Exception) -> ProbeProblem:
     if isinstance(error, UnauthorizedError):
         return ProbeProblem.UNAUTHORIZED
     if isinstance(error, ErrorImpersonateUserDenied | ErrorImpersonationFailed):
