@@ -42,7 +42,28 @@ def in_memory() -> Iterator[RemoteHarness]:
     yield InMemoryRemoteCalendar()
 
 
-HARNESSES: dict[str, Callable[[], Iterator[RemoteHarness]]] = {"in-memory": in_memory}
+def exchange_sandbox(mode: str) -> Callable[[], Iterator[RemoteHarness]]:
+    """The Exchange adapter against the sandbox over real TLS + NTLM, in one sign-in mode."""
+
+    def harness() -> Iterator[RemoteHarness]:
+        import tempfile
+        from pathlib import Path
+
+        from calendar_app.exchange.connection_settings import SignInMode
+        from tests.support.exchange_sandbox import running_sandbox
+
+        with tempfile.TemporaryDirectory(prefix="contract-sandbox-") as folder, \
+                running_sandbox(Path(folder)) as sandbox:
+            yield sandbox.remote(SignInMode(mode))
+
+    return harness
+
+
+HARNESSES: dict[str, Callable[[], Iterator[RemoteHarness]]] = {
+    "in-memory": in_memory,
+    "exchange-impersonation": exchange_sandbox("impersonation"),
+    "exchange-own-account": exchange_sandbox("own-account"),
+}
 
 
 @pytest.fixture(params=list(HARNESSES))

@@ -11,10 +11,20 @@ import sys
 from collections.abc import Sequence
 
 from calendar_app import __version__
-from calendar_app.cli import gui_command, paths_command, sandbox_command, test_connection_command
+from calendar_app.cli import (
+    appointments_command,
+    configure_command,
+    gui_command,
+    paths_command,
+    sandbox_command,
+    status_command,
+    sync_command,
+    test_connection_command,
+)
 from calendar_app.cli.errors import CliError
 
-COMMAND_MODULES = (gui_command, paths_command, sandbox_command, test_connection_command)
+COMMAND_MODULES = (gui_command, paths_command, configure_command, appointments_command, sync_command, status_command,
+                   sandbox_command, test_connection_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,159 @@
+"""exchangelib's exceptions → our typed remote errors (calendar_app.domain.remote_errors).
+
+The distinctions the sync engine depends on:
+- a request that never reached the server (refused, DNS, TLS handshake, a 5xx before processing)
+  is `TransientNetwork`: nothing happened, sending it again is safe;
+- a connection that broke after a *write* was sent is `OutcomeUnknown`: the server may have
+  carried it out, so a create must be looked up before it is sent again. For reads the two are
+  the same thing and are reported as `TransientNetwork`;
+- a certificate the pinned transport refuses is `CertificateChanged`, with the old and new SHA-256
+  fingerprints when the transport reports them (as attributes `pinned_fingerprints` and
+  `presented_fingerprint` on its exception — `exchange/` may not import `security/`).
+
+exchangelib folds every connection error into `ErrorTimeoutExpired("Reraised from …")`; the
+original exception survives as its `__context__`, which is what is inspected here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+from collections.abc import Iterator
+
+import requests
+import urllib3.exceptions
+from exchangelib import errors as ews
+
+from calendar_app.domain.remote_errors import (
+    AuthFailed,
+    CertificateChanged,
+    Conflict,
+    ImpersonationDenied,
+    ItemGone,
+    ItemRejected,
+    MailboxNotFound,
+    OutcomeUnknown,
+    RemoteError,
+    SyncStateInvalid,
+    Throttled,
+    TransientNetwork,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BACK_OFF_SECONDS = 30.0
+
+# Failures that happen before a request is on the wire.
+_NOT_SENT = (
+    urllib3.exceptions.NewConnectionError,
+    urllib3.exceptions.ConnectTimeoutError,
+    urllib3.exceptions.NameResolutionError,
+    requests.exceptions.ConnectTimeout,
+    ConnectionRefusedError,
+)
+
+_SERVER_TRANSIENT = (
+    ews.ErrorInternalServerTransientError,
+    ews.ErrorInternalServerError,
+    ews.ErrorMailboxStoreUnavailable,
+    ews.ErrorMailboxMoveInProgress,
+    ews.ErrorConnectionFailed,
+    ews.ErrorConnectionFailedTransientError,
+    ews.ErrorTooManyObjectsOpened,
+    ews.ErrorExceededConnectionCount,
+    ews.ErrorNoRespondingCASInDestinationSite,
+    ews.CASError,
+    ews.RedirectError,
+)
+
+
+def translate(error: BaseException, *, writes: bool) -> RemoteError:
+    """Our error for an exception raised by exchangelib (or by the transport under it)."""
+    if isinstance(error, RemoteError):
+        return error
+    presented = getattr(error, "presented_fingerprint", None)
+    pinned = getattr(error, "pinned_fingerprints", None)
+    if pinned is not None:  # the pinned transport refused the server's certificate
+        return CertificateChanged(str(error), old_sha256=", ".join(pinned), new_sha256=presented or "")
+    if isinstance(error, ews.ErrorServerBusy):
+        back_off = error.back_off if error.back_off else DEFAULT_BACK_OFF_SECONDS
+        return Throttled(f"Exchange is busy and asked us to wait {back_off:.0f} s before trying again.",
+                         back_off_seconds=float(back_off))
+    if isinstance(error, ews.RateLimitError):
+        return Throttled(back_off_seconds=DEFAULT_BACK_OFF_SECONDS)
+    if isinstance(error, ews.UnauthorizedError):
+        return AuthFailed()
+    if isinstance(error, ews.ErrorImpersonateUserDenied | ews.ErrorImpersonationDenied | ews.ErrorImpersonationFailed):
+        return ImpersonationDenied()
+    if isinstance(error, ews.ErrorNonExistentMailbox | ews.ErrorMissingEmailAddress):
+        return MailboxNotFound()
+    if isinstance(error, ews.ErrorAccessDenied):
+        return ImpersonationDenied("Exchange denied access to this mailbox. Check the mailbox address, and that "
+                                   "the account may act for it (impersonation) or owns it.")
+    if isinstance(error, ews.ErrorItemNotFound):
+        return ItemGone()
+    if isinstance(error, ews.ErrorIrresolvableConflict | ews.ErrorInvalidChangeKey):
+        return Conflict()
+    if isinstance(error, ews.ErrorInvalidSyncStateData):
+        return SyncStateInvalid()
+    if isinstance(error, ews.ErrorTimeoutExpired):
+        return _connection_error(error, writes=writes)
+    if isinstance(error, ews.TransportError) and _tls_failure(error):
+        return CertificateChanged(f"The TLS connection to Exchange failed: {_first_line(error)}. Ask the admin to "
+                                  "check the server certificate and the keystore in Settings.")
+    if isinstance(error, _SERVER_TRANSIENT):
+        return TransientNetwork(f"Exchange reported a temporary problem ({type(error).__name__}); "
+                                "the sync will try again.")
+    if isinstance(error, ews.ResponseMessageError):  # the server refused this one item
+        return ItemRejected(f"Exchange refused the change: {_first_line(error)} ({type(error).__name__}).")
+    if isinstance(error, requests.exceptions.RequestException | OSError | ews.TransportError):
+        return _connection_error(error, writes=writes)
+    if isinstance(error, ValueError | TypeError):  # exchangelib's own validation of a value
+        return ItemRejected(f"The appointment cannot be sent to Exchange: {_first_line(error)}.")
+    raise error  # a bug: let the engine log it with its traceback
+
+
+def _connection_error(error: BaseException, *, writes: bool) -> RemoteError:
+    if _chain_has(error, _NOT_SENT) or not writes:
+        return TransientNetwork()
+    return OutcomeUnknown()
+
+
+def _tls_failure(error: BaseException) -> bool:
+    return _chain_has(error, (ssl.SSLError, requests.exceptions.SSLError)) or "SSL" in str(error)
+
+
+def _chain_has(error: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kinds):
+            return True
+        pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        for linked in (current.__cause__, current.__context__, getattr(current, "reason", None)):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
+    return False
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__).rstrip(".")[:300]
+
+
+@contextlib.contextmanager
+def translated(*, writes: bool) -> Iterator[None]:
+    """Run exchangelib calls; anything they raise leaves as one of our RemoteErrors."""
+    try:
+        yield
+    except RemoteError:
+        raise
+    except Exception as error:
+        translated_error = translate(error, writes=writes)
+        log.debug("exchange error %s → %s", type(error).__name__, type(translated_error).__name__)
+        raise translated_error from error

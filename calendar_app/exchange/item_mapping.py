@@ -1,0 +1,301 @@
+"""Appointment ↔ exchangelib CalendarItem, field by field.
+
+Two named extended properties travel with every item we write: the local UUID (how a create whose
+answer was lost is found again, and how our own items are told apart from other clients') and the
+IANA zone name. Exchange stores a Windows zone ("W. Europe Standard Time"), which stands for many
+IANA zones; the IANA name we wrote is used on the way back while it still agrees with the Windows
+zone the server holds, so an Outlook user who moves the meeting to another zone wins.
+
+Items written by other clients can hold values our domain refuses (an empty subject, an end equal
+to the start, a 300-character location); they are mapped to the nearest valid appointment, and
+the merge base is that mapped version, so the adjustment itself is never pushed back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from exchangelib import Body, CalendarItem, EWSDateTime, EWSTimeZone, ExtendedProperty
+from exchangelib.errors import UnknownTimeZone
+from exchangelib.properties import Attendee, Mailbox
+
+from calendar_app.domain.appointment import (
+    MAX_ATTENDEES,
+    MAX_BODY,
+    MAX_CATEGORIES,
+    MAX_CATEGORY,
+    MAX_LOCATION,
+    MAX_REMINDER_MINUTES,
+    MAX_SUBJECT,
+    Appointment,
+    FreeBusy,
+    is_valid_email,
+)
+from calendar_app.domain.remote_items import RemoteItem, uuid_for_foreign_item
+
+log = logging.getLogger(__name__)
+
+# Our own property set: a fixed GUID so every installation reads what every other one wrote.
+PROPERTY_SET_ID = "3a7c5c1e-6a8f-4c43-9d0b-5f2a0c1e7b64"
+LOCAL_UUID_FIELD = "calendar_app_local_uuid"
+TIMEZONE_FIELD = "calendar_app_timezone"
+NO_SUBJECT = "(no subject)"
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class LocalUuidProperty(ExtendedProperty):
+    property_set_id = PROPERTY_SET_ID
+    property_name = "CalendarAppLocalUuid"
+    property_type = "String"
+
+
+class TimeZoneNameProperty(ExtendedProperty):
+    property_set_id = PROPERTY_SET_ID
+    property_name = "CalendarAppTimeZone"
+    property_type = "String"
+
+
+def _register_properties() -> None:
+    """Class-level and process-wide in exchangelib: done once, at import."""
+    registered = {f.name for f in CalendarItem.FIELDS}
+    if LOCAL_UUID_FIELD not in registered:
+        CalendarItem.register(LOCAL_UUID_FIELD, LocalUuidProperty)
+    if TIMEZONE_FIELD not in registered:
+        CalendarItem.register(TIMEZONE_FIELD, TimeZoneNameProperty)
+
+
+_register_properties()
+
+# Appointment field → the CalendarItem fields that carry it.
+ITEM_FIELDS: dict[str, tuple[str, ...]] = {
+    "subject": ("subject",),
+    "location": ("location",),
+    "body": ("body",),
+    "start": ("start", "end", "is_all_day", TIMEZONE_FIELD),
+    "end": ("start", "end", "is_all_day", TIMEZONE_FIELD),
+    "timezone": ("start", "end", "is_all_day", TIMEZONE_FIELD),
+    "is_all_day": ("start", "end", "is_all_day", TIMEZONE_FIELD),
+    "required_attendees": ("required_attendees",),
+    "optional_attendees": ("optional_attendees",),
+    "reminder_minutes": ("reminder_is_set", "reminder_minutes_before_start"),
+    "free_busy": ("legacy_free_busy_status",),
+    "is_private": ("sensitivity",),
+    "categories": ("categories",),
+}
+
+# What we read back: everything the mapping uses, nothing more (fewer bytes per item on a pull).
+READ_FIELDS: tuple[str, ...] = (
+    "subject", "location", "body", "start", "end", "is_all_day", "required_attendees", "optional_attendees",
+    "reminder_is_set", "reminder_minutes_before_start", "legacy_free_busy_status", "sensitivity", "categories",
+    "type", "_start_timezone", LOCAL_UUID_FIELD, TIMEZONE_FIELD,
+)
+
+
+def item_fields_for(appointment_fields: Iterable[str]) -> list[str]:
+    """The CalendarItem fields to send for these Appointment fields, each once, in a stable order."""
+    wanted: list[str] = []
+    for name in appointment_fields:
+        for item_field in ITEM_FIELDS[name]:
+            if item_field not in wanted:
+                wanted.append(item_field)
+    return wanted
+
+
+def ews_timezone(name: str) -> EWSTimeZone:
+    try:
+        return EWSTimeZone(name)
+    except UnknownTimeZone:
+        # An IANA zone Windows has no name for (rare, e.g. a new one): its UTC offset still holds
+        # the instants; we keep the IANA name in our extended property.
+        log.warning("no Windows time zone for %s; sending UTC", name)
+        return EWSTimeZone("UTC")
+
+
+def apply_appointment(item: CalendarItem, appointment: Appointment, fields: Sequence[str] | None = None) -> None:
+    """Set the item's fields from the appointment (all of them, or those carrying `fields`)."""
+    names = set(ITEM_FIELDS) if fields is None else set(fields)
+    if "subject" in names:
+        item.subject = appointment.subject
+    if "location" in names:
+        item.location = appointment.location or None
+    if "body" in names:
+        item.body = Body(appointment.body) if appointment.body else None
+    if names & {"start", "end", "timezone", "is_all_day"}:
+        zone = ews_timezone(appointment.timezone)
+        item.start = _ews_datetime(appointment.start, zone)
+        item.end = _ews_datetime(appointment.end, zone)
+        item.is_all_day = appointment.is_all_day
+        # exchangelib fills the zone fields from start/end only while they are unset
+        item._start_timezone = zone
+        item._end_timezone = zone
+        setattr(item, TIMEZONE_FIELD, appointment.timezone)
+    if "required_attendees" in names:
+        item.required_attendees = _attendees(appointment.required_attendees)
+    if "optional_attendees" in names:
+        item.optional_attendees = _attendees(appointment.optional_attendees)
+    if "reminder_minutes" in names:
+        item.reminder_is_set = appointment.reminder_minutes is not None
+        item.reminder_minutes_before_start = appointment.reminder_minutes or 0
+    if "free_busy" in names:
+        item.legacy_free_busy_status = appointment.free_busy.value
+    if "is_private" in names:
+        item.sensitivity = "Private" if appointment.is_private else "Normal"
+    if "categories" in names:
+        item.categories = list(appointment.categories) or None
+
+
+def _ews_datetime(moment: dt.datetime, zone: EWSTimeZone) -> EWSDateTime:
+    converted = moment.astimezone(zone)
+    return converted if isinstance(converted, EWSDateTime) else EWSDateTime.from_datetime(converted)
+
+
+def new_calendar_item(account: Any, appointment: Appointment) -> CalendarItem:
+    item = CalendarItem(account=account, folder=account.calendar)
+    apply_appointment(item, appointment)
+    setattr(item, LOCAL_UUID_FIELD, appointment.uuid)
+    return item
+
+
+def _attendees(addresses: Sequence[str]) -> list[Attendee] | None:
+    return [Attendee(mailbox=Mailbox(email_address=a), response_type="Unknown") for a in addresses] or None
+
+
+# ---------------------------------------------------------------- reading
+def to_remote_item(item: CalendarItem, fallback_zone: str) -> RemoteItem:
+    local_uuid = _text(getattr(item, LOCAL_UUID_FIELD, None)) or None
+    uuid = local_uuid if local_uuid and _is_uuid(local_uuid) else uuid_for_foreign_item(item.id)
+    return RemoteItem(item_id=item.id, change_key=item.changekey, local_uuid=local_uuid if uuid == local_uuid else None,
+                      appointment=to_appointment(item, uuid, fallback_zone))
+
+
+def to_appointment(item: CalendarItem, uuid: str, fallback_zone: str) -> Appointment:
+    zone_name = _zone_name(item, fallback_zone)
+    zone = ZoneInfo(zone_name)
+    is_all_day = bool(item.is_all_day)
+    start, end = _times(item, zone, is_all_day)
+    required = _addresses(item.required_attendees)
+    optional = [a for a in _addresses(item.optional_attendees) if a.lower() not in {r.lower() for r in required}]
+    room = MAX_ATTENDEES - len(required)
+    reminder: int | None = None
+    if item.reminder_is_set:
+        reminder = min(max(int(item.reminder_minutes_before_start or 0), 0), MAX_REMINDER_MINUTES)
+    return Appointment(
+        uuid=uuid,
+        subject=_clean(item.subject, MAX_SUBJECT).strip() or NO_SUBJECT,
+        location=_clean(item.location, MAX_LOCATION),
+        body=_clean(item.body, MAX_BODY),
+        start=start,
+        end=end,
+        timezone=zone_name,
+        is_all_day=is_all_day,
+        required_attendees=tuple(required[:MAX_ATTENDEES]),
+        optional_attendees=tuple(optional[:max(room, 0)]),
+        reminder_minutes=reminder,
+        free_busy=_free_busy(item.legacy_free_busy_status),
+        is_private=item.sensitivity in ("Private", "Confidential"),
+        categories=_categories(item.categories),
+    )
+
+
+def _zone_name(item: CalendarItem, fallback_zone: str) -> str:
+    server_zone = getattr(item, "_start_timezone", None)
+    written = _text(getattr(item, TIMEZONE_FIELD, None))
+    if written and _known_zone(written):
+        if server_zone is None:
+            return written
+        try:
+            if EWSTimeZone(written).ms_id == server_zone.ms_id:
+                return written
+        except UnknownTimeZone:
+            return written
+    if server_zone is not None and _known_zone(server_zone.key):
+        return str(server_zone.key)
+    return fallback_zone
+
+
+def _times(item: CalendarItem, zone: ZoneInfo, is_all_day: bool) -> tuple[dt.datetime, dt.datetime]:
+    start, end = item.start, item.end
+    if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
+        # exchangelib turns an all-day item's times into dates, the end inclusive
+        start_at = dt.datetime.combine(start, dt.time(0), tzinfo=zone)
+        end_date = end if isinstance(end, dt.date) and not isinstance(end, dt.datetime) else start
+        end_at = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    else:
+        start_at = _plain(start.astimezone(zone))
+        end_at = _plain(end.astimezone(zone)) if end is not None else start_at
+        if is_all_day:  # all-day without dates (another client's odd values): whole days around them
+            start_at = start_at.replace(hour=0, minute=0, second=0, microsecond=0)
+            if end_at.time() != dt.time(0):
+                end_at = end_at.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    if end_at <= start_at:  # Exchange allows zero-length items; the domain needs a duration
+        end_at = start_at + (dt.timedelta(days=1) if is_all_day else dt.timedelta(minutes=1))
+    return start_at, end_at
+
+
+def _plain(moment: dt.datetime) -> dt.datetime:
+    """A stdlib datetime in a stdlib ZoneInfo (EWSDateTime/EWSTimeZone compare differently)."""
+    zone = moment.tzinfo
+    assert zone is not None
+    key = getattr(zone, "key", "UTC")
+    return dt.datetime(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+                       moment.microsecond, tzinfo=ZoneInfo(key), fold=moment.fold)
+
+
+def _addresses(attendees: Sequence[Any] | None) -> list[str]:
+    found: list[str] = []
+    seen: set[str] = set()
+    for attendee in attendees or ():
+        mailbox = getattr(attendee, "mailbox", None)
+        address = _text(getattr(mailbox, "email_address", None)).strip()
+        if address and is_valid_email(address) and address.lower() not in seen:
+            seen.add(address.lower())
+            found.append(address)
+    return found
+
+
+def _free_busy(value: Any) -> FreeBusy:
+    try:
+        return FreeBusy(value)
+    except ValueError:
+        return FreeBusy.BUSY  # NoData and anything new
+
+
+def _categories(values: Sequence[Any] | None) -> tuple[str, ...]:
+    found: list[str] = []
+    for value in values or ():
+        text = _clean(value, MAX_CATEGORY).strip()
+        if text and text not in found:
+            found.append(text)
+    return tuple(found[:MAX_CATEGORIES])
+
+
+def _clean(value: Any, limit: int) -> str:
+    return _XML_FORBIDDEN.sub("", _text(value))[:limit]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError):
+        return False
+    return "/" in name or name == "UTC"
+
+
+def _is_uuid(text: str) -> bool:
+    import uuid as uuid_module
+
+    try:
+        uuid_module.UUID(text)
+    except ValueError:
+        return False
+    return True
+
