@@ -20,6 +20,7 @@ from calendar_app.logging_setup import configure_logging
 from calendar_app.sandbox import SandboxConfig, SandboxServer, SandboxUser
 from calendar_app.sandbox.tls_material import load_or_create
 from calendar_app.security.secret_store import EXCHANGE_PASSWORD, KEYSTORE_PASSWORD, SecretStore
+from calendar_app.services.sync_session import secret_store_for
 from calendar_app.store.app_paths import AppPaths
 from tests.support.system import require
 
@@ -31,10 +32,11 @@ WAIT_MS = 30000
 
 
 @pytest.fixture(autouse=True)
-def secret_service() -> Iterator[SecretStore]:
+def secret_service(app_paths: AppPaths) -> Iterator[SecretStore]:
+    """The real Secret Service, under the keyring entry of this test's own profile (as the app picks it)."""
     require(os.environ.get("CALENDAR_APP_TEST_KEYRING") == "1", "Secret Service (gnome-keyring under dbus)",
             "run through tests/run-with-keyring.sh (make test): apt-get install dbus gnome-keyring")
-    store = SecretStore()
+    store = secret_store_for(app_paths)
     for name in (EXCHANGE_PASSWORD, KEYSTORE_PASSWORD):
         store.delete(name)
     yield store

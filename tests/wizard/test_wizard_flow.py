@@ -3,9 +3,11 @@ right page with the right message and nothing half-saved."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import socket
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from calendar_app.sandbox import SandboxServer
 from calendar_app.security.secret_store import EXCHANGE_PASSWORD, KEYSTORE_PASSWORD, SecretStore
 from calendar_app.security.security_profile import load_installed_keystore
 from calendar_app.services.connection_test import Outcome, StepId
+from calendar_app.services.sync_session import SyncSession
 from calendar_app.store.app_paths import AppPaths
 from tests.support.system import require_program
 from tests.wizard.conftest import (
@@ -94,6 +97,21 @@ def test_happy_path_saves_a_working_configuration(qtbot: QtBot, make_wizard, san
     keystore = load_installed_keystore(app_paths.keystore_dir, secret_service)
     assert [e.alias for e in keystore.entries] == ["exchange-server"]
     assert (Path(document["keystore_file"]).stat().st_mode & 0o777) == 0o600
+
+    # the saved set-up syncs: an appointment booked on the server arrives in the local database
+    sandbox.add_calendar_item(REP_MAILBOX, (
+        '<t:CalendarItem xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">'
+        "<t:Subject>Booked in Outlook</t:Subject><t:Start>2027-03-20T09:00:00Z</t:Start>"
+        "<t:End>2027-03-20T10:00:00Z</t:End></t:CalendarItem>"))
+    session = SyncSession.open(app_paths, secrets=secret_service)
+    try:
+        report = session.run_once()
+    finally:
+        session.close()
+    assert report.fatal_error is None and report.created_locally == 1, report
+    with contextlib.closing(sqlite3.connect(app_paths.database_file)) as database:
+        subjects = [row[0] for row in database.execute("SELECT subject FROM appointments")]
+    assert subjects == ["Booked in Outlook"]
 
     # nothing secret in the settings file, the database or the log
     assert app_log.exists()
