@@ -56,6 +56,7 @@ class StepResult:
     detail: str  # what was found ("127.0.0.1", "TLSv1.3", "15.1.2507.6|Exchange2016")
     advice: str = ""  # for a failure: what it means and what to do
     seconds: float = 0.0
+    value: str = ""  # machine-readable finding: the VERSION step's "build|api_version"
 
     @property
     def passed(self) -> bool:
@@ -131,7 +132,8 @@ def run_connection_test(request: ConnectionTestRequest,
                 yield StepResult(step, title, Outcome.FAILED, failure.detail, failure.advice,
                                  time.monotonic() - started)
                 return
-            yield StepResult(step, title, Outcome.PASSED, detail, seconds=time.monotonic() - started)
+            value = context.server_version if step is StepId.VERSION else ""
+            yield StepResult(step, title, Outcome.PASSED, detail, seconds=time.monotonic() - started, value=value)
     finally:
         if context.probe is not None:
             context.probe.close()
@@ -141,7 +143,7 @@ def server_version_of(results: list[StepResult]) -> str:
     """The 'build|api_version' the VERSION step read, for the settings to pin."""
     for result in results:
         if result.step is StepId.VERSION and result.outcome is Outcome.PASSED:
-            return result.detail.split(" ", 1)[0]
+            return result.value
     return ""
 
 
@@ -255,7 +257,7 @@ def _login(context: _Context) -> str:
 def _version(context: _Context) -> str:
     version = context.server_version
     build, _, api = version.partition("|")
-    return f"{version} (Exchange build {build}, EWS schema {api})"
+    return f"{build} ({api})"
 
 
 def _mailbox(context: _Context) -> str:
@@ -301,7 +303,7 @@ def _advice(failure: ProbeFailure, context: _Context, *, writing: bool = False) 
     problem = failure.problem
     if problem is ProbeProblem.UNAUTHORIZED:
         return (f"401 — the password or user name is wrong, or {request.auth_type.value} is disabled on this "
-                f"virtual directory. Check the user name ({request.username!r}; DOMAIN\\user or "
+                f"virtual directory. Check the user name ('{request.username}'; DOMAIN\\user or "
                 "user@domain) and retype the password; if both are right, ask the Exchange admin whether "
                 f"{request.auth_type.value} authentication is enabled on /EWS.")
     if problem is ProbeProblem.IMPERSONATION_DENIED:

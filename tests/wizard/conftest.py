@@ -127,7 +127,10 @@ class WizardDriver:
         return self.wizard.current_page_id()
 
     def next(self) -> None:
-        self.wizard.next()
+        """Press Next as the admin does: only when it is enabled."""
+        button = self.wizard.button(QWizard.WizardButton.NextButton)
+        assert button.isEnabled() and button.isVisible(), f"Next is disabled on {self.page.name}"
+        button.click()
 
     def can_go_next(self) -> bool:
         return self.wizard.button(QWizard.WizardButton.NextButton).isEnabled()

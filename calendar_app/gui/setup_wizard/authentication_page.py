@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from calendar_app.gui.setup_wizard.common import WARNING_STYLE, KeepingPage, MessageLine, wrapped
+from calendar_app.gui.setup_wizard.common import WARNING_STYLE, MessageLine, RequiredTextPage, wrapped
 from calendar_app.gui.setup_wizard.state import WizardDefaults
 from calendar_app.logging_setup import register_secret
 
@@ -27,7 +27,7 @@ OWN_ACCOUNT_NOTE = (
     "choice for a rep's own desktop.")
 
 
-class AuthenticationPage(KeepingPage):
+class AuthenticationPage(RequiredTextPage):
     def __init__(self, defaults: WizardDefaults) -> None:
         super().__init__()
         self.setTitle("Authentication")
@@ -74,6 +74,7 @@ class AuthenticationPage(KeepingPage):
         layout.addStretch(1)
         self.impersonation_radio.toggled.connect(self._mode_changed)
         self._mode_changed()
+        self.required_edits = (self.user_edit, self.password_edit)
         self.registerField("username*", self.user_edit)
         self.registerField("password*", self.password_edit)
         self.registerField("impersonation", self.impersonation_radio)

@@ -4,7 +4,7 @@ that keeps its answers when the admin goes Back."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWizardPage
+from PySide6.QtWidgets import QLabel, QLineEdit, QWizardPage
 
 ERROR_STYLE = "color: #b00020;"
 WARNING_STYLE = "color: #8a5300;"
@@ -54,3 +54,13 @@ class KeepingPage(QWizardPage):
 
     def cleanupPage(self) -> None:
         return None
+
+
+class RequiredTextPage(KeepingPage):
+    """Qt counts a mandatory field as filled only once it differs from its value at initializePage(),
+    so pre-filled answers (--demo, a re-run) would keep Next disabled. Here filled means not blank."""
+
+    required_edits: tuple[QLineEdit, ...] = ()
+
+    def isComplete(self) -> bool:
+        return all(edit.text().strip() for edit in self.required_edits)

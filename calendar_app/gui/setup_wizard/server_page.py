@@ -6,13 +6,13 @@ import re
 
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QVBoxLayout
 
-from calendar_app.gui.setup_wizard.common import KeepingPage, MessageLine, wrapped
+from calendar_app.gui.setup_wizard.common import MessageLine, RequiredTextPage, wrapped
 from calendar_app.security.ews_url import EXAMPLE_URL, InvalidEwsUrlError, parse_ews_url
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ServerPage(KeepingPage):
+class ServerPage(RequiredTextPage):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Exchange server")
@@ -32,6 +32,7 @@ class ServerPage(KeepingPage):
                                  "impersonation account, that is the mailbox being impersonated."))
         layout.addWidget(self.message)
         layout.addStretch(1)
+        self.required_edits = (self.url_edit, self.mailbox_edit)
         self.registerField("ewsUrl*", self.url_edit)
         self.registerField("mailbox*", self.mailbox_edit)
 
