@@ -142,6 +142,22 @@ class AppShell:
         menu = window.menuBar().addMenu("E&xchange")
         # a lambda: triggered(bool) would otherwise arrive as the wizard defaults
         menu.addAction("Set up the Exchange connection…", lambda: self.open_wizard())  # noqa: PLW0108
+        menu.addAction("Settings…", self.open_settings)
+
+    def open_settings(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from calendar_app.gui.settings_dialog import SettingsDialog
+        from calendar_app.services.setup import SetupError, load_current_setup
+
+        try:
+            current = load_current_setup(self.paths, self.secrets)
+        except SetupError as error:
+            QMessageBox.information(self.window, "Settings", str(error))
+            return
+        dialog = SettingsDialog(self.paths, self.secrets, current, parent=self.window)
+        if dialog.exec() and dialog.saved is not None:
+            self.open_calendar(dialog.saved, ["The new settings passed the connection test and were saved."])
 
     def stop_sync(self) -> None:
         if self.sync is not None:

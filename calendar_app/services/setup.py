@@ -131,3 +131,36 @@ def _restore(snapshot: _Snapshot, paths: AppPaths, secrets: SecretStore) -> None
 
 def current_keystore_path(paths: AppPaths) -> Path | None:
     return installed_keystore_path(paths.keystore_dir)
+
+
+@dataclass(frozen=True)
+class CurrentSetup:
+    """The saved set-up, with its secrets, as the Settings dialog edits it."""
+
+    settings: Settings
+    keystore: Keystore
+    keystore_data: bytes = field(repr=False)
+    keystore_password: str = field(repr=False)
+    password: str = field(repr=False)
+
+    def plan(self) -> SetupPlan:
+        return SetupPlan(
+            ews_url=self.settings.ews_url, mailbox=self.settings.mailbox, username=self.settings.username,
+            password=self.password, keystore_data=self.keystore_data, keystore_password=self.keystore_password,
+            sign_in_mode=SignInMode(self.settings.sign_in_mode), auth_type=AuthType(self.settings.auth_type),
+            server_version=self.settings.server_version, integration_enabled=self.settings.integration_enabled)
+
+
+def load_current_setup(paths: AppPaths, secrets: SecretStore) -> CurrentSetup:
+    try:
+        settings = load_settings(paths.settings_file).settings
+        keystore_path = installed_keystore_path(paths.keystore_dir)
+        if not settings.ews_url or keystore_path is None:
+            raise SetupError("No Exchange connection is set up yet: run the set-up wizard first.")
+        keystore_password = secrets.get(KEYSTORE_PASSWORD) or ""
+        password = secrets.get(EXCHANGE_PASSWORD) or ""
+        data = keystore_path.read_bytes()
+        keystore = read_keystore(data, keystore_password)
+    except (StoreError, SecretStoreError, KeystoreError, OSError) as error:
+        raise SetupError(f"The saved set-up cannot be read: {error} Run the set-up wizard again.") from error
+    return CurrentSetup(settings, keystore, data, keystore_password, password)
