@@ -72,6 +72,8 @@ class AppShell:
         self.window: Any = None
         self.sync: Any = None
         self.database: Database | None = None
+        self.watcher: Any = None
+        self.warning_bar: Any = None
 
     def start_demo(self) -> None:
         from calendar_app.gui.setup_wizard import WizardDefaults
@@ -86,16 +88,17 @@ class AppShell:
             demo_note=DEMO_NOTE.format(user=DEMO_SERVICE_ACCOUNT.account, password=DEMO_SERVICE_ACCOUNT.password,
                                        mailbox=DEMO_MAILBOX)))
 
-    def open_wizard(self, defaults: Any = None) -> Any:
+    def open_wizard(self, defaults: Any = None, *, start_at: Any = None) -> Any:
         from PySide6.QtWidgets import QApplication
 
-        from calendar_app.gui.setup_wizard import SetupWizard, WizardDefaults
+        from calendar_app.gui.setup_wizard import PageId, SetupWizard, WizardDefaults
 
         if defaults is None:
             current = load_settings(self.paths.settings_file).settings
             defaults = WizardDefaults(ews_url=current.ews_url, mailbox=current.mailbox, username=current.username,
                                       sign_in_mode=current.sign_in_mode, auth_type=current.auth_type)
-        wizard = SetupWizard(self.paths, self.secrets, defaults, parent=self.window)
+        wizard = SetupWizard(self.paths, self.secrets, defaults, parent=self.window,
+                             start_at=start_at if start_at is not None else PageId.WELCOME)
         self.wizard = wizard
 
         def finished(result: int) -> None:
@@ -137,6 +140,42 @@ class AppShell:
         window.show()
         if self.sync is not None:
             self.sync.start()
+            self.watch_certificate(settings)
+
+    def watch_certificate(self, settings: Settings) -> None:
+        """Warn in the window when the pinned certificate expires soon or the server presents another one."""
+        from calendar_app.gui.certificate_warning_bar import CertificateWarningBar, CertificateWatcher
+        from calendar_app.services.certificate_watch import expiry_notices, presented_certificate_notice
+        from calendar_app.services.setup import SetupError, load_current_setup
+
+        def check() -> list[Any]:
+            try:
+                notices = expiry_notices(load_current_setup(self.paths, self.secrets).keystore)
+            except SetupError:
+                notices = []
+            changed = presented_certificate_notice(settings.ews_url, settings.pinned_sha256)
+            return [*notices, *([changed] if changed else [])]
+
+        def show(notices: list[Any]) -> None:
+            if self.window is not None:
+                self.window.addToolBarBreak()
+                self.warning_bar = CertificateWarningBar(notices, self.trust_new_certificate, self.window)
+                self.window.addToolBar(self.warning_bar)
+
+        self.watcher = CertificateWatcher(check, show)
+
+    def trust_new_certificate(self) -> None:
+        from calendar_app.gui.setup_wizard import PageId, WizardDefaults
+        from calendar_app.security.secret_store import EXCHANGE_PASSWORD, SecretStoreError
+
+        current = load_settings(self.paths.settings_file).settings
+        try:
+            password = self.secrets.get(EXCHANGE_PASSWORD) or ""
+        except SecretStoreError:
+            password = ""
+        self.open_wizard(WizardDefaults(ews_url=current.ews_url, mailbox=current.mailbox, username=current.username,
+                                        password=password, sign_in_mode=current.sign_in_mode,
+                                        auth_type=current.auth_type), start_at=PageId.CERTIFICATE)
 
     def _add_exchange_menu(self, window: Any) -> None:
         menu = window.menuBar().addMenu("E&xchange")
@@ -165,9 +204,11 @@ class AppShell:
             self.sync = None
 
     def shut_down(self) -> None:
+        from calendar_app.gui.setup_wizard.background import shared_pool
+
         self.stop_sync()
         if self.wizard is not None:
             self.wizard.stop_jobs()
-            self.wizard.wait_for_jobs()
+        shared_pool().waitForDone(30000)  # capture, test and certificate check end within their timeouts
         if self.sandbox is not None:
             self.sandbox.stop()

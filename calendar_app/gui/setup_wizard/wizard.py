@@ -22,7 +22,7 @@ from calendar_app.store.settings_file import Settings
 
 class SetupWizard(QWizard):
     def __init__(self, paths: AppPaths, secrets: SecretStore, defaults: WizardDefaults | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, start_at: PageId = PageId.WELCOME) -> None:
         super().__init__(parent)
         defaults = defaults or WizardDefaults()
         self.state = WizardState()
@@ -42,7 +42,7 @@ class SetupWizard(QWizard):
                               (PageId.AUTHENTICATION, self.authentication_page), (PageId.TEST, self.test_page),
                               (PageId.ENABLE, self.enable_page)):
             self.setPage(page_id, page)
-        self.setStartId(PageId.WELCOME)
+        self.setStartId(start_at)  # a changed certificate starts at the certificate step
         self.server_page.url_edit.setText(defaults.ews_url)
         self.server_page.mailbox_edit.setText(defaults.mailbox)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Finish")
