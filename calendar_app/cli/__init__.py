@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from calendar_app import __version__
 from calendar_app.cli import (
     appointments_command,
+    cert_command,
     configure_command,
     gui_command,
+    keystore_command,
     paths_command,
     sandbox_command,
     status_command,
@@ -24,7 +26,7 @@ from calendar_app.cli import (
 from calendar_app.cli.errors import CliError
 
 COMMAND_MODULES = (gui_command, paths_command, configure_command, appointments_command, sync_command, status_command,
-                   sandbox_command, test_connection_command)
+                   sandbox_command, cert_command, keystore_command, test_connection_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

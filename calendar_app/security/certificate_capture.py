@@ -12,8 +12,11 @@ import errno
 import ipaddress
 import select
 import socket
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from OpenSSL import SSL
@@ -40,6 +43,10 @@ class CaptureTimeoutError(CaptureError):
 
 
 class NotTlsError(CaptureError):
+    pass
+
+
+class OutdatedTlsError(CaptureError):
     pass
 
 
@@ -92,12 +99,34 @@ def _is_ip_address(host: str) -> bool:
     return True
 
 
+_AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
+
+
+def _resolve(endpoint: EwsEndpoint, timeout: float) -> Sequence[_AddressInfo]:
+    """getaddrinfo cannot be interrupted, so it runs on a helper thread we stop waiting for."""
+    outcome: list[Sequence[_AddressInfo] | socket.gaierror] = []
+
+    def lookup() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM))
+        except socket.gaierror as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=lookup, name="capture-dns", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise CaptureTimeoutError(f"Looking up {endpoint.host!r} took longer than {timeout:g} s. Check your "
+                                  "network/VPN and DNS.")
+    result = outcome[0]
+    if isinstance(result, socket.gaierror):
+        raise UnknownHostError(f"Unknown host {endpoint.host!r}: the name does not resolve ({result.strerror}). "
+                               "Check the spelling of the server name and your network/VPN.") from result
+    return result
+
+
 def _connect(endpoint: EwsEndpoint, timeout: float) -> socket.socket:
-    try:
-        infos = socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise UnknownHostError(f"Unknown host {endpoint.host!r}: the name does not resolve ({error.strerror}). "
-                               "Check the spelling of the server name and your network/VPN.") from error
+    infos = _resolve(endpoint, timeout)
     last_error: OSError | None = None
     for family, kind, proto, _name, address in infos:
         sock = socket.socket(family, kind, proto)
@@ -109,7 +138,9 @@ def _connect(endpoint: EwsEndpoint, timeout: float) -> socket.socket:
             last_error = error
             continue
         return sock
-    assert last_error is not None
+    if last_error is None:
+        raise UnknownHostError(f"Unknown host {endpoint.host!r}: the name resolves to no address. Check the "
+                               "server name.")
     if isinstance(last_error, TimeoutError):
         raise CaptureTimeoutError(f"No answer from {endpoint.address} within {timeout:g} s. Check the server "
                                   "name and port, and whether a firewall or VPN blocks it.") from last_error
@@ -141,11 +172,11 @@ def _handshake(connection: SSL.Connection, sock: socket.socket, endpoint: EwsEnd
                               "seem to speak TLS (HTTPS) on this port. Check the port and the URL.") from error
         except SSL.Error as error:
             reason = _openssl_reason(error)
-            if "version" in reason or "protocol" in reason:
-                raise NotTlsError(f"{endpoint.address} does not speak TLS 1.2 or newer ({reason}). Check that the "
-                                  "URL's port is the server's HTTPS port.") from error
-            raise NotTlsError(f"TLS handshake with {endpoint.address} failed: {reason}. Check that the URL's port "
-                              "is the server's HTTPS port.") from error
+            if any(sign in reason for sign in ("alert protocol version", "unsupported protocol")):
+                raise OutdatedTlsError(f"{endpoint.address} only offers TLS older than 1.2 ({reason}). The app "
+                                       "requires TLS 1.2 or newer: ask the Exchange admin to enable it.") from error
+            raise NotTlsError(f"TLS handshake with {endpoint.address} failed ({reason}): the port does not seem to "
+                              "speak HTTPS. Check that the URL's port is the server's HTTPS port.") from error
         else:
             return
 

@@ -59,11 +59,12 @@ def parse_ews_url(text: str) -> EwsEndpoint:
         raise InvalidEwsUrlError("The URL must not contain a user name or password; enter those on the "
                                  "Authentication page.")
     try:
-        port = parts.port or DEFAULT_HTTPS_PORT
+        explicit_port = parts.port
     except ValueError as error:
         raise InvalidEwsUrlError(f"The port in {raw!r} is not a number between 1 and 65535.") from error
-    if port == 0:
+    if explicit_port == 0:
         raise InvalidEwsUrlError(f"The port in {raw!r} is not a number between 1 and 65535.")
+    port = explicit_port or DEFAULT_HTTPS_PORT
     host = _normalise_host(parts.hostname or "", raw)
     netloc = f"[{host}]" if ":" in host else host
     if parts.port and parts.port != DEFAULT_HTTPS_PORT:

@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 
 import jks
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from calendar_app.logging_setup import register_secret
 from calendar_app.security.certificate_details import EXPIRY_WARNING_DAYS, sha256_fingerprint
 
 MAX_KEYSTORE_BYTES = 1024 * 1024
@@ -127,6 +129,7 @@ def create_truststore(certificates: Sequence[TrustedCertificate], password: str,
     if not certificates:
         raise KeystoreError("A truststore needs at least one certificate.")
     check_new_password(password)
+    register_secret(password)
     aliases = [normalise_alias(c.alias) for c in certificates]
     if len(set(aliases)) != len(aliases):
         raise KeystoreError("Two certificates have the same alias; every entry needs its own.")
@@ -159,6 +162,7 @@ def detect_type(data: bytes) -> KeystoreType:
 
 def read_keystore(data: bytes, password: str) -> Keystore:
     """Open a keystore, verifying its integrity with `password`; list every entry."""
+    register_secret(password)
     if not data:
         raise KeystoreError("The keystore file is empty.")
     if len(data) > MAX_KEYSTORE_BYTES:
@@ -173,6 +177,9 @@ def _read_pkcs12(data: bytes, password: str) -> Keystore:
     _check_der_length(data)
     try:
         bundle = pkcs12.load_pkcs12(data, password.encode("utf-8"))
+    except UnsupportedAlgorithm as error:
+        raise KeystoreError("The PKCS#12 keystore uses an encryption this app does not support (an old RC2/RC4 "
+                            "scheme?). Re-create it with keytool -importkeystore -deststoretype PKCS12.") from error
     except ValueError as error:
         if "deserialize" in str(error):
             raise KeystoreError("The PKCS#12 keystore is damaged (it cannot be decoded). Copy it again or "

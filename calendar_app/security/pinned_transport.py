@@ -10,6 +10,7 @@ session (`session.mount("https://", adapter)`); nothing process-wide changes.
 from __future__ import annotations
 
 import inspect
+import logging
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -28,6 +29,8 @@ from calendar_app.security.certificate_details import common_name, sha256_finger
 from calendar_app.security.ews_url import EwsEndpoint
 
 PRESENTED_CAPTURE_TIMEOUT_SECONDS = 5.0
+
+log = logging.getLogger(__name__)
 
 
 class PinnedTlsError(Exception):
@@ -167,7 +170,9 @@ class PinnedTlsAdapter(HTTPAdapter):
         except SSLError as error:
             if _certificate_verification_failure(error) is None:
                 raise
-            raise self._explain_verification_failure(request.url or "", error) from error
+            explained = self._explain_verification_failure(request.url or "", error)
+            log.error("pinned TLS refused the server: %s", explained)
+            raise explained from error
 
     def _explain_verification_failure(self, url: str, error: SSLError) -> PinnedTlsError:
         parts = urlsplit(url)

@@ -29,6 +29,11 @@ class InstalledKeystore:
 
 
 def read_keystore_file(path: Path, password: str) -> Keystore:
+    return _open(path, read_keystore_bytes(path), password)
+
+
+def read_keystore_bytes(path: Path) -> bytes:
+    """The file's bytes, refusing folders, missing files and anything over 1 MB before reading it."""
     try:
         size = path.stat().st_size
     except FileNotFoundError as error:
@@ -40,9 +45,12 @@ def read_keystore_file(path: Path, password: str) -> Keystore:
     if size > MAX_KEYSTORE_BYTES:
         raise KeystoreError(f"{path} is larger than 1 MB: not a truststore for one server.")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise KeystoreError(f"{path}: cannot be read ({error.strerror}).") from error
+
+
+def _open(path: Path, data: bytes, password: str) -> Keystore:
     try:
         return read_keystore(data, password)
     except KeystoreError as error:
@@ -64,9 +72,9 @@ def install_keystore(source: Path, password: str, keystore_dir: Path, secret_sto
 
     The previous profile stays untouched until the new keystore is fully written and its password
     stored, so a failure (e.g. a locked keyring) leaves a working set-up as it was."""
-    keystore = read_keystore_file(source, password)
+    data = read_keystore_bytes(source)  # read once: what is checked is exactly what is copied
+    keystore = _open(source, data, password)
     warnings = validate_for_trust(keystore, now)
-    data = source.read_bytes()
     keystore_dir.mkdir(parents=True, exist_ok=True)
     keystore_dir.chmod(0o700)
     target = keystore_dir / f"{PROFILE_STEM}{keystore.store_type.suffix}"

@@ -109,9 +109,15 @@ class RunningServer:
     def url(self) -> str:
         return f"https://{self.host}:{self.port}/EWS/Exchange.asmx"
 
+    @property
+    def url_by_name(self) -> str:
+        """The same server by its DNS name (localhost is in /etc/hosts: no network involved)."""
+        return f"https://localhost:{self.port}/EWS/Exchange.asmx"
+
 
 @contextmanager
-def openssl_server(openssl: str, folder: Path, leaf: Issued, chain: list[Issued]) -> Iterator[RunningServer]:
+def openssl_server(openssl: str, folder: Path, leaf: Issued, chain: list[Issued],
+                   extra_args: tuple[str, ...] = ()) -> Iterator[RunningServer]:
     """`openssl s_server` presenting `leaf` and then `chain` (via -cert_chain)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "leaf.pem").write_bytes(leaf.pem)
@@ -121,6 +127,7 @@ def openssl_server(openssl: str, folder: Path, leaf: Issued, chain: list[Issued]
                "-cert", str(folder / "leaf.pem"), "-key", str(folder / "leaf.key")]
     if chain:
         command += ["-cert_chain", str(folder / "chain.pem")]
+    command += extra_args
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                text=True)
     drain: threading.Thread | None = None

@@ -13,6 +13,7 @@ from calendar_app.security.certificate_capture import (
     CaptureTimeoutError,
     ConnectionRefusedCaptureError,
     NotTlsError,
+    OutdatedTlsError,
     UnknownHostError,
     capture_chain,
 )
@@ -114,6 +115,12 @@ def test_connection_refused() -> None:
 
 def test_a_port_that_does_not_speak_tls() -> None:
     with plain_http_server() as server, pytest.raises(NotTlsError, match="TLS"):
+        capture_chain(parse_ews_url(server.url))
+
+
+def test_a_server_with_only_tls_1_1_is_refused(openssl: str, pki: Pki, tmp_path: Path) -> None:
+    with (openssl_server(openssl, tmp_path, pki.leaf, [], ("-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0")) as server,
+          pytest.raises(OutdatedTlsError, match=r"requires TLS 1\.2 or newer")):
         capture_chain(parse_ews_url(server.url))
 
 
