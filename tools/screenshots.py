@@ -165,13 +165,23 @@ def main(argv: list[str]) -> int:
                             sync_source=FixedSyncStatus(), zone=ZONE, now=lambda: NOW)
         window.resize(1500, 900)
         window.show()
-        window.activity_panel.add(ActivityEvent(NOW - timedelta(minutes=2), ActivityLevel.INFO,
-                                                "Synced: 3 sent, 5 received"))
+        for minutes, level, message, explanation, uuid in (
+            (31, ActivityLevel.INFO, "Synced: 3 sent, 5 received", "", None),
+            (14, ActivityLevel.WARNING, "Conflict on “Northwind Traders — renewal”",
+             "Changed here and in Exchange since the last sync: open it to choose which version to keep.",
+             ids["northwind"]),
+            (9, ActivityLevel.ERROR, "Exchange did not accept “Tailspin Toys kickoff”",
+             "The mailbox of cto@tailspin.example is full. The change is kept here; it is sent again on the "
+             "next sync.", ids["tailspin"]),
+            (2, ActivityLevel.INFO, "Synced: 1 sent, 2 received", "", None),
+        ):
+            window.activity_panel.add(ActivityEvent(NOW - timedelta(minutes=minutes), level, message, explanation,
+                                                    uuid))
         window.week_view.scroll_to_hour(7.75)
         window._selected(ids["northwind"])
         if "day" in shots:
             window.set_view(ViewMode.DAY)
-            window.go_to(MONDAY + timedelta(days=1))
+            window.go_to(MONDAY)
             window.week_view.scroll_to_hour(7.75)
             save(window, args.out, f"day{args.suffix}")
         window.go_to(NOW.date())

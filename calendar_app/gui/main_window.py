@@ -338,6 +338,7 @@ class MainWindow(QMainWindow):
         self.bridge = SyncBridge(self)
         self.bridge.status.connect(self._show_sync_status)
         self.bridge.changed.connect(self.appointment_changed)
+        self.bridge.all_changed.connect(self.reload)
         self.bridge.activity_event.connect(self.activity_panel.add)
         if self.sync_source is not None:
             self.sync_source.add_listener(self.bridge)
@@ -373,7 +374,10 @@ class MainWindow(QMainWindow):
         self.go_to(step(self.mode, self.anchor, direction))
 
     def visible_range(self, anchor: date | None = None) -> tuple[datetime, datetime]:
-        days = visible_days(self.mode, anchor or self.anchor, self.locale)
+        return self._range_of(self.mode, anchor or self.anchor)
+
+    def _range_of(self, mode: ViewMode, anchor: date) -> tuple[datetime, datetime]:
+        days = visible_days(mode, anchor, self.locale)
         return (datetime.combine(days[0], time(0), self.zone),
                 datetime.combine(days[-1] + timedelta(days=1), time(0), self.zone))
 
@@ -381,12 +385,20 @@ class MainWindow(QMainWindow):
         days = visible_days(self.mode, self.anchor, self.locale)
         start, end = self.visible_range()
         try:
-            self.model.set_range(start, end, self.range_loader.take((start, end)))
+            rows = self.range_loader.take((start, end))
+            if rows is None:
+                rows = self.service.list_range(start, end)
+                # kept like a prefetched range: switching to a day or week inside it is then instant
+                self.range_loader.remember((start, end), rows)
+            self.model.set_range(start, end, rows)
         except StoreError as error:
             self._report_error("The calendar could not be read.", str(error))
         # Where the rep most likely goes next; started once this range is on screen, so the
         # reading thread does not compete with this paint for the interpreter.
         self._neighbours = [self.visible_range(step(self.mode, self.anchor, direction)) for direction in (1, -1)]
+        if self.mode != ViewMode.MONTH:
+            # the month around it: every week and day in it, and the month view, are then ready
+            self._neighbours.append(self._range_of(ViewMode.MONTH, self.anchor))
         self._prefetch_timer.start(PREFETCH_DELAY_MS)
         if self.mode in (ViewMode.DAY, ViewMode.WEEK, ViewMode.WORK_WEEK):
             self.week_view.set_days(days)
@@ -438,7 +450,11 @@ class MainWindow(QMainWindow):
         self._selected(uuid)
         if stored.sync_state == "conflict":
             return self.open_conflict_dialog(uuid)
-        return self._open_editor(AppointmentEditor(self, appointment=stored.appointment, zone=self.zone))
+        note = ""
+        if stored.sync_state == "failed" and self.sync_enabled:
+            note = f"Exchange did not accept the last change: {stored.last_error or 'no reason was given.'}"
+        return self._open_editor(AppointmentEditor(self, appointment=stored.appointment, zone=self.zone,
+                                                   sync_note=note))
 
     def _open_editor(self, editor: AppointmentEditor) -> AppointmentEditor:
         if self.editor is not None:
@@ -567,9 +583,14 @@ class MainWindow(QMainWindow):
         try:
             stored = self.service.get(uuid)
             self.range_loader.apply_change(uuid, stored)
-            self.model.refresh(uuid, stored)
+            self.model.apply(uuid, stored)
         except StoreError as error:
             self._report_error("The calendar could not be read.", str(error))
+
+    def reload(self) -> None:
+        """Forget everything read ahead and read the visible range again."""
+        self.range_loader.invalidate()
+        self._show_range()
 
     def request_sync(self) -> None:
         if self.sync_source is not None:
@@ -596,6 +617,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{message} {detail}", 10_000)
 
     # ------------------------------------------------------------------ iCalendar
+    # icalendar is imported on first use: most sessions never import or export a file.
     def export_visible_range(self, path: Path) -> int:
         from calendar_app.services.icalendar_io import export_calendar
 

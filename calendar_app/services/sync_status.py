@@ -48,7 +48,11 @@ class SyncStatusListener(Protocol):
     def status_changed(self, status: SyncStatus) -> None: ...
 
     def appointment_changed(self, uuid: str) -> None:
-        """The stored appointment (or its sync state) changed: re-read that one item."""
+        """The stored appointment (or its sync state) changed: re-read that one item. Call it for
+        every appointment the sync side writes: the window's read-ahead relies on it."""
+
+    def everything_changed(self) -> None:
+        """Many appointments changed at once (a full resync): re-read what is shown."""
 
     def activity(self, event: ActivityEvent) -> None: ...
 

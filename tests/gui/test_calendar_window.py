@@ -321,6 +321,10 @@ def test_sync_news_updates_single_rows_from_another_thread(qtbot: QtBot, service
     window.model.refresh(second.uuid)
     assert resets == []
 
+    bulk = add(service, "From a full resync", at(1, 15))
+    threading.Thread(target=source.listeners[0].everything_changed).start()
+    qtbot.waitUntil(lambda: window.model.row_of(bulk.uuid) >= 0, timeout=10000)
+
     editor = window.open_appointment(second.uuid)
     assert editor is not None
     editor.subject.setText("Demo (moved room)")
@@ -397,3 +401,28 @@ def test_a_prefetched_week_never_shows_stale_data(qtbot: QtBot, service: Calenda
     assert cached.appointment.subject == "Account review (moved to Teams)"
     window.step(1)
     assert window.model.stored(next_week.uuid).appointment.subject == "Account review (moved to Teams)"
+
+
+def test_badges_explain_the_sync_state(qtbot: QtBot, service: CalendarService) -> None:
+    synced = add(service, "Synced one", at(0, 9))
+    mark_pushed(service, synced)
+    failed = add(service, "Rejected one", at(0, 11))
+    service.sync_records.mark_state(failed.uuid, "failed", "The organizer's mailbox is full.")
+    window = make_window(qtbot, service, sync_source=RecordingSyncSource())
+    view = window.week_view
+    assert view.tooltip_for(window.model.stored(synced.uuid), True).startswith("Synced")
+    text = view.tooltip_for(window.model.stored(failed.uuid), True)
+    assert text.startswith("Failed") and "mailbox is full" in text
+    assert window.model.index(window.model.row_of(failed.uuid), 3).data() == "! failed"
+    local = make_window(qtbot, service)  # integration off: no sync claims at all
+    assert local.week_view.tooltip_for(local.model.stored(synced.uuid), True) == (
+        "Saved in this calendar (Exchange integration is off).")
+
+
+def test_the_editor_says_why_exchange_refused_a_change(qtbot: QtBot, service: CalendarService) -> None:
+    failed = add(service, "Tailspin kickoff", at(2, 11))
+    service.sync_records.mark_state(failed.uuid, "failed", "The mailbox of cto@tailspin.example is full.")
+    window = make_window(qtbot, service, settings=Settings(integration_enabled=True))
+    editor = window.open_appointment(failed.uuid)
+    assert editor is not None and editor.sync_note.isVisible()
+    assert "mailbox of cto@tailspin.example is full" in editor.sync_note.text()

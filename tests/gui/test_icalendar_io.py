@@ -147,5 +147,9 @@ def test_window_imports_and_exports_the_visible_range(qtbot: QtBot, service: Cal
     calendar = vobject.readOne(exported.read_text("utf-8"))
     assert sorted(e.summary.value for e in calendar.vevent_list) == ["Hannover trade fair",
                                                                       "Northwind Traders – renewal"]
+    one = tmp_path / "one.ics"
+    window.export_appointment(window.model.appointments()[0].appointment.uuid, one)
+    assert [e.summary.value for e in vobject.readOne(one.read_text("utf-8")).vevent_list] == [
+        window.model.appointments()[0].appointment.subject]
     window.import_file(tmp_path / "missing.ics")
     assert "could not be imported" in window.activity_panel.list.item(0).text()

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
 
-from calendar_app.gui.calendar.palette import BADGE_STYLE
+from calendar_app.gui.calendar.formatting import when_text
+from calendar_app.gui.calendar.palette import BADGE_STYLE, badge_tooltip
 from calendar_app.services.calendar_service import CalendarService
 from calendar_app.store import StoredAppointment
 
@@ -70,11 +72,14 @@ class AppointmentRangeModel(QAbstractTableModel):
         return self._rows[row] if row >= 0 else None
 
     # ------------------------------------------------------------------ incremental updates
-    def refresh(self, uuid: str, current: StoredAppointment | bool | None = True) -> None:
-        """Insert, update, move or remove one appointment's row. `current` is its stored state
-        when the caller has just read it (None = gone); by default it is read here."""
-        stored = self._service.get(uuid) if current is True else current
-        if uuid in self._hidden or not isinstance(stored, StoredAppointment):
+    def refresh(self, uuid: str) -> None:
+        """Re-read one appointment and insert, update, move or remove its row."""
+        self.apply(uuid, self._service.get(uuid))
+
+    def apply(self, uuid: str, stored: StoredAppointment | None) -> None:
+        """Insert, update, move or remove one appointment's row, given its state just read
+        from the store (None = cancelled or gone)."""
+        if uuid in self._hidden:
             stored = None
         if stored is not None and not self._in_range(stored):
             stored = None
@@ -138,12 +143,8 @@ class AppointmentRangeModel(QAbstractTableModel):
         if role == UUID_ROLE:
             return stored.appointment.uuid
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
-            from calendar_app.gui.calendar.palette import badge_tooltip
-
             return badge_tooltip(stored.sync_state, stored.last_error, sync_enabled=self.sync_enabled)
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 3:
-            from PySide6.QtGui import QColor
-
             return QColor(BADGE_STYLE.get(stored.sync_state, ("#656d76", ""))[0])
         if role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -160,6 +161,4 @@ class AppointmentRangeModel(QAbstractTableModel):
         return _STATE_LABELS.get(stored.sync_state, stored.sync_state)
 
     def when_text(self, stored: StoredAppointment) -> str:
-        from calendar_app.gui.calendar.formatting import when_text
-
         return when_text(stored.appointment, self.zone, self._locale)

@@ -67,8 +67,12 @@ class ConflictDialog(QDialog):
         for column, title in enumerate(("", "Mine (this computer)", "Exchange")):
             heading = QLabel(f"<b>{title}</b>")
             grid.addWidget(heading, 0, column)
+        both_sides = set(versions.conflicting_fields)
         for row, (label, names) in enumerate(self.groups, start=1):
-            grid.addWidget(QLabel(f"<b>{label}</b>"), row, 0, Qt.AlignmentFlag.AlignTop)
+            heading = f"<b>{label}</b>"
+            if both_sides & set(names):
+                heading += "<br><span style='color:#8250df'>⇄ changed on both sides</span>"
+            grid.addWidget(QLabel(heading), row, 0, Qt.AlignmentFlag.AlignTop)
             group = QButtonGroup(self)
             for column, version in ((MINE, versions.mine), (EXCHANGE, versions.exchange)):
                 button = QRadioButton(self._describe(version, names))

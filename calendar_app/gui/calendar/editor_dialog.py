@@ -60,7 +60,7 @@ class AppointmentEditor(QDialog):
 
     def __init__(self, parent: QWidget | None, *, appointment: Appointment | None = None,
                  start: datetime | None = None, end: datetime | None = None, all_day: bool = False,
-                 zone: ZoneInfo) -> None:
+                 zone: ZoneInfo, sync_note: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("appointmentEditor")
         self._original = appointment
@@ -117,15 +117,16 @@ class AppointmentEditor(QDialog):
         when_row.addWidget(QLabel("to"))
         when_row.addWidget(self.end, 1)
         when_row.addWidget(self.all_day)
-        rows: list[tuple[str, QWidget | QHBoxLayout, str]] = [
+        # (label, editor, field): a row without an editor holds only the messages for that field
+        rows: list[tuple[str, QWidget | QHBoxLayout | None, str]] = [
             ("Subject", self.subject, "subject"),
             ("Location", self.location, "location"),
             ("When", when_row, "start"),
-            ("", QWidget(), "end"),
+            ("", None, "end"),
             ("Time zone", self.zone, "timezone"),
             ("Required", self.required, "required_attendees"),
             ("Optional", self.optional, "optional_attendees"),
-            ("", QWidget(), "attendees"),
+            ("", None, "attendees"),
             ("Reminder", self.reminder, "reminder_minutes"),
             ("Show as", self.show_as, "free_busy"),
             ("", self.private, "is_private"),
@@ -137,7 +138,7 @@ class AppointmentEditor(QDialog):
             holder.setSpacing(2)
             if isinstance(widget, QHBoxLayout):
                 holder.addLayout(widget)
-            elif label or field_name in ("is_private",):
+            elif widget is not None:
                 holder.addWidget(widget)
             error = QLabel()
             error.setObjectName(f"error_{field_name}")
@@ -160,6 +161,13 @@ class AppointmentEditor(QDialog):
         self.save_button.clicked.connect(self.try_save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        self.sync_note = QLabel(sync_note)
+        self.sync_note.setObjectName("syncNote")
+        self.sync_note.setWordWrap(True)
+        self.sync_note.setStyleSheet("background: #ffebe9; border: 1px solid #ff8182; border-radius: 6px;"
+                                     " padding: 6px 10px; color: #82071e;")
+        self.sync_note.setVisible(bool(sync_note))
+        layout.addWidget(self.sync_note)
         layout.addLayout(form)
         layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)

@@ -37,6 +37,7 @@ class MonthView(QWidget):
         self.month = date.today().replace(day=1)
         self.days: list[date] = []
         self.selected_uuid = ""
+        self.setAccessibleName("Month")
         self._by_day: dict[date, list[StoredAppointment]] | None = None
         self._hits: list[tuple[QRectF, str]] = []
         self._more: list[tuple[QRectF, date]] = []
@@ -143,6 +144,7 @@ class MonthView(QWidget):
         font = palette.ui_font(-1.5)
         bold = palette.ui_font(-1.5, bold=True)
         metrics = QFontMetricsF(font)
+        bold_metrics = QFontMetricsF(bold)
         for stored in shown:
             a = stored.appointment
             line = QRectF(rect.left() + 3, top, rect.width() - 6, LINE_HEIGHT - 2)
@@ -156,7 +158,7 @@ class MonthView(QWidget):
                 painter.setPen(QColor("#ffffff"))
                 painter.setFont(bold)
                 painter.drawText(line.adjusted(5, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                                 metrics.elidedText(a.subject, Qt.TextElideMode.ElideRight, text_room))
+                                 bold_metrics.elidedText(a.subject, Qt.TextElideMode.ElideRight, text_room))
             else:
                 if selected:
                     painter.fillPath(palette.rounded(line, 3), palette.fill_for(accent))

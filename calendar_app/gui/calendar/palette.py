@@ -41,16 +41,24 @@ BADGE_TOOLTIPS = {
 
 
 def accent_for(categories: tuple[str, ...]) -> QColor:
-    if not categories:
+    return _accent(categories[0].lower() if categories else "")
+
+
+@functools.cache
+def _accent(category: str) -> QColor:
+    if not category:
         return QColor(DEFAULT_ACCENT)
-    index = zlib.crc32(categories[0].lower().encode("utf-8")) % len(_CATEGORY_COLOURS)
-    return QColor(_CATEGORY_COLOURS[index])
+    return QColor(_CATEGORY_COLOURS[zlib.crc32(category.encode("utf-8")) % len(_CATEGORY_COLOURS)])
 
 
 def fill_for(accent: QColor) -> QColor:
     """A light tint of the accent that dark text reads well on."""
-    tint = QColor(accent)
-    tint.setAlpha(255)
+    return _tint(accent.rgb())
+
+
+@functools.cache
+def _tint(rgb: int) -> QColor:
+    accent = QColor.fromRgb(rgb)
     return QColor(
         int(accent.red() * 0.16 + 255 * 0.84),
         int(accent.green() * 0.16 + 255 * 0.84),
@@ -68,17 +76,28 @@ def badge_tooltip(state: str, last_error: str | None, *, sync_enabled: bool) -> 
 
 
 def paint_badge(painter: QPainter, centre: QPointF, radius: float, state: str) -> None:
-    colour, glyph = BADGE_STYLE.get(state, ("#656d76", "?"))
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    painter.setPen(QPen(QColor("#ffffff"), 1.2))
-    painter.setBrush(QColor(colour))
+    """A filled circle in the state's colour with its glyph; below 4 px just the dot.
+    Leaves the painter's pen, brush and font changed (callers set their own)."""
+    colour, glyph = _badge_parts(state)
+    painter.setPen(_WHITE_OUTLINE)
+    painter.setBrush(colour)
     painter.drawEllipse(centre, radius, radius)
+    if radius < 4:
+        return
     painter.setFont(_badge_font(max(7, int(radius * 1.45))))
-    painter.setPen(QColor("#ffffff"))
+    painter.setPen(_WHITE)
     painter.drawText(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius),
                      Qt.AlignmentFlag.AlignCenter, glyph)
-    painter.restore()
+
+
+_WHITE = QColor("#ffffff")
+_WHITE_OUTLINE = QPen(_WHITE, 1.2)
+
+
+@functools.cache
+def _badge_parts(state: str) -> tuple[QColor, str]:
+    colour, glyph = BADGE_STYLE.get(state, ("#656d76", "?"))
+    return QColor(colour), glyph
 
 
 @functools.cache

@@ -55,14 +55,28 @@ class RangeLoader(QObject):
         self.generation = 0
 
     def take(self, wanted: Range) -> list[StoredAppointment] | None:
+        """The rows of `wanted` if it, or a range holding it (a week inside a month), was read."""
         rows = self._cache.get(wanted)
         if rows is not None:
             self._cache.move_to_end(wanted)
-        return rows
+            return rows
+        start, end = wanted
+        for (cached_start, cached_end), cached in self._cache.items():
+            if cached_start <= start and cached_end >= end:
+                return [s for s in cached if s.appointment.start < end and s.appointment.end > start]
+        return None
+
+    def remember(self, wanted: Range, rows: list[StoredAppointment]) -> None:
+        """A range the GUI thread has just read itself (kept current by apply_change like the rest)."""
+        self._cache[wanted] = list(rows)
+        self._trim()
+
+    def covers(self, wanted: Range) -> bool:
+        return any(s <= wanted[0] and e >= wanted[1] for s, e in list(self._cache) + list(self._in_flight))
 
     def prefetch(self, ranges: list[Range]) -> None:
         for wanted in ranges:
-            if wanted in self._cache or wanted in self._in_flight:
+            if self.covers(wanted):
                 continue
             self._in_flight.add(wanted)
             self._pool.start(_ReadRange(self._service, wanted, self.generation, self._signals))
@@ -93,5 +107,8 @@ class RangeLoader(QObject):
         if rows is None:
             return
         self._cache[wanted] = rows
+        self._trim()
+
+    def _trim(self) -> None:
         while len(self._cache) > MAX_CACHED_RANGES:
             self._cache.popitem(last=False)

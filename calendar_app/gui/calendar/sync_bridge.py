@@ -11,6 +11,7 @@ from calendar_app.services.sync_status import ActivityEvent, SyncStatus
 class SyncBridge(QObject):
     status = Signal(object)  # SyncStatus
     changed = Signal(str)  # uuid
+    all_changed = Signal()
     activity_event = Signal(object)  # ActivityEvent
 
     # SyncStatusListener
@@ -19,6 +20,9 @@ class SyncBridge(QObject):
 
     def appointment_changed(self, uuid: str) -> None:
         self.changed.emit(uuid)
+
+    def everything_changed(self) -> None:
+        self.all_changed.emit()
 
     def activity(self, event: ActivityEvent) -> None:
         self.activity_event.emit(event)

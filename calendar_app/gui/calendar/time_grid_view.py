@@ -30,6 +30,7 @@ RESIZE_EDGE = 6
 DAY_NAME_HEIGHT = 46
 ALL_DAY_LANE = 22
 BADGE_RADIUS = 6.5
+NO_BRUSH = QBrush()
 
 
 @dataclass
@@ -61,6 +62,7 @@ class TimeGridView(QWidget):
         self.locale = QLocale()
         self.days: list[date] = []
         self.selected_uuid = ""
+        self.setAccessibleName("Day and week time grid")
         self._layout_cache: tuple[list[TimedBlock], list[AllDayBar]] | None = None
 
         self.header = _DayHeader(self)
@@ -235,9 +237,11 @@ class _TimeCanvas(QWidget):
             painter.fillRect(QRectF(rect.left(), rect.top(), 3, rect.height()), accent)
             if selected:
                 painter.setPen(QPen(palette.SELECTION, 2))
+                painter.setBrush(NO_BRUSH)
                 painter.drawRect(rect)
-            if view.shows_badge(stored) and rect.width() >= 14:
-                radius = min(rect.width() / 2 - 2, BADGE_RADIUS, rect.height() / 2 - 1)
+            # in a sliver only what needs attention gets a badge
+            if view.shows_badge(stored) and stored.sync_state != "synced" and rect.width() >= 8:
+                radius = min(rect.width() / 2 - 1, BADGE_RADIUS, rect.height() / 2 - 1)
                 palette.paint_badge(painter, QPointF(rect.center().x() + 1, rect.top() + radius + 2), radius,
                                     stored.sync_state)
             return
@@ -254,6 +258,7 @@ class _TimeCanvas(QWidget):
         if not selected:
             border.setAlpha(90)
         painter.setPen(QPen(border, 2 if selected else 1))
+        painter.setBrush(NO_BRUSH)
         painter.drawPath(path)
         painter.setClipPath(path)
         painter.fillRect(QRectF(rect.left(), rect.top(), 4, rect.height()), accent)
@@ -334,6 +339,7 @@ class _TimeCanvas(QWidget):
         colour.setAlpha(40)
         painter.fillPath(palette.rounded(rect, 4), colour)
         painter.setPen(QPen(palette.SELECTION, 1.5, Qt.PenStyle.DashLine))
+        painter.setBrush(NO_BRUSH)
         painter.drawPath(palette.rounded(rect, 4))
         painter.setFont(palette.ui_font(-1, bold=True))
         painter.setPen(palette.SELECTION)
@@ -556,6 +562,7 @@ class _DayHeader(QWidget):
             painter.fillPath(path, accent)
             if selected:
                 painter.setPen(QPen(QColor("#0a3069"), 2))
+                painter.setBrush(NO_BRUSH)
                 painter.drawPath(path)
             painter.setFont(font)
             painter.setPen(QColor("#ffffff"))
