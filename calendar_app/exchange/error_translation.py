@@ -76,6 +76,11 @@ def translate(error: BaseException, *, writes: bool) -> RemoteError:
     pinned = getattr(error, "pinned_fingerprints", None)
     if pinned is not None:  # the pinned transport refused the server's certificate
         return CertificateChanged(str(error), old_sha256=", ".join(pinned), new_sha256=presented or "")
+    if isinstance(error, ews.ErrorServerBusy) and str(error).startswith("Reraised from") \
+            and isinstance(error.__context__, Exception):
+        # exchangelib dresses other failures (a 503, a dropped connection) up as "busy" with a back-off
+        # of its own invention; what the server actually did is the original exception.
+        return translate(error.__context__, writes=writes)
     if isinstance(error, ews.ErrorServerBusy):
         back_off = error.back_off if error.back_off else DEFAULT_BACK_OFF_SECONDS
         return Throttled(f"Exchange is busy and asked us to wait {back_off:.0f} s before trying again.",
