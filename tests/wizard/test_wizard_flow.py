@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from calendar_app.gui.setup_wizard import PageId
 from calendar_app.sandbox import SandboxServer
+from calendar_app.security.certificate_files import ExportFormat, read_certificate_file
 from calendar_app.security.secret_store import EXCHANGE_PASSWORD, KEYSTORE_PASSWORD, SecretStore
 from calendar_app.security.security_profile import load_installed_keystore
 from calendar_app.services.connection_test import Outcome, StepId
@@ -42,7 +43,7 @@ def results_by_step(driver: WizardDriver) -> dict[StepId, Outcome]:
 
 def test_happy_path_saves_a_working_configuration(qtbot: QtBot, make_wizard, sandbox: SandboxServer,
                                                   app_paths: AppPaths, secret_service: SecretStore,
-                                                  app_log: Path) -> None:
+                                                  app_log: Path, tmp_path: Path) -> None:
     wizard = make_wizard()
     driver = WizardDriver(qtbot, wizard)
     # the integration guide's typo is corrected on the way
@@ -52,6 +53,11 @@ def test_happy_path_saves_a_working_configuration(qtbot: QtBot, make_wizard, san
     driver.wait_capture()
     assert wizard.state.certificates, wizard.certificate_page.message.text()
     assert wizard.certificate_page.tree.topLevelItemCount() == 3  # checks, server certificate, root
+    # "Save as…" writes what the browser's "Copy to File" would: Base-64 or DER, read back by openssl's rules
+    for fmt, name in ((ExportFormat.PEM, "server.cer"), (ExportFormat.DER, "server.der")):
+        assert wizard.certificate_page.save_certificate(tmp_path / name, fmt)
+        assert read_certificate_file(tmp_path / name) == [wizard.state.certificates[0]]
+    assert (tmp_path / "server.cer").read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
     assert driver.can_go_next()
     driver.next()
     question = driver.create_keystore()
