@@ -102,7 +102,7 @@ class AppShell:
         self.wizard = wizard
 
         def finished(result: int) -> None:
-            wizard.wait_for_jobs()
+            # its jobs were cancelled on close; they end on their own (shut_down waits for them at exit)
             if wizard.saved_settings is not None:
                 self.open_calendar(wizard.saved_settings, ["The Exchange connection is set up."])
             elif self.window is None:
