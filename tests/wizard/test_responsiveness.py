@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -118,3 +119,21 @@ def test_cancel_returns_control_at_once_and_the_test_can_run_again(qtbot: QtBot,
     page.run_button.click()
     driver.wait_test()
     assert page.isComplete(), page.message.text()
+
+
+def test_cancel_a_capture_that_hangs_in_the_tls_handshake(qtbot: QtBot, make_wizard) -> None:
+    """A port that accepts the connection but never speaks TLS: Cancel gives control back at once."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        driver = WizardDriver(qtbot, make_wizard())
+        driver.to_server(f"https://127.0.0.1:{silent.getsockname()[1]}/EWS/Exchange.asmx")
+        page = driver.wizard.certificate_page
+        assert page.capturing and not page.busy.isHidden()
+        page.busy.cancel_button.click()
+        assert not page.capturing and page.busy.isHidden()
+        assert "Capture cancelled" in page.message.text()
+        assert not driver.can_go_next()
+        driver.wizard.wait_for_jobs()  # the abandoned handshake ends at its own timeout
+        qtbot.wait(100)  # deliver anything it may still have sent
+        assert "Capture cancelled" in page.message.text(), "a late result must not overwrite the cancel"
