@@ -58,7 +58,7 @@ class SettingsDialog(QDialog):
         self._results: list[StepResult] = []
         self._pending: SetupPlan | None = None
         self.setWindowTitle("Settings")
-        self.resize(760, 520)
+        self.resize(900, 520)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._security_tab(), "Security profile")
         self.tabs.addTab(self._authentication_tab(), "Authentication profile")
@@ -80,8 +80,10 @@ class SettingsDialog(QDialog):
         tab = QWidget()
         path = installed_keystore_path(self.paths.keystore_dir)
         self.keystore_table = QTableWidget(0, 4)
-        self.keystore_table.setHorizontalHeaderLabels(["Alias", "Type", "SHA-256 fingerprint", "Expires"])
+        # expiry before the long fingerprint, so it is never scrolled out of sight
+        self.keystore_table.setHorizontalHeaderLabels(["Alias", "Type", "Expires", "SHA-256 fingerprint"])
         self.keystore_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.keystore_table.horizontalHeader().setStretchLastSection(True)
         self.keystore_table.verticalHeader().hide()
         self._show_entries(self.current.keystore.entries)
         self.upload_path = QLineEdit()
@@ -148,7 +150,8 @@ class SettingsDialog(QDialog):
         for entry in entries:
             row = self.keystore_table.rowCount()
             self.keystore_table.insertRow(row)
-            for column, text in enumerate(entry.row()):
+            alias, kind, fingerprint, expires = entry.row()
+            for column, text in enumerate((alias, kind, expires, fingerprint)):
                 self.keystore_table.setItem(row, column, QTableWidgetItem(text))
 
     def _choose_keystore(self) -> None:
