@@ -146,10 +146,9 @@ class TestPage(KeepingPage):
         complete = len(results) == len(StepId)
         self.state.test_passed = complete and not failed
         self.state.server_version = server_version_of(results)
-        for step, row in self._rows.items():
+        for row in self._rows.values():
             if row.text(1) == "waiting":
                 row.setText(1, "not run")
-                del step
         if self.state.test_passed:
             self.message.show_ok("All steps passed. Press Next to switch the integration on.")
         self._detach()
