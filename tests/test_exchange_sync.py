@@ -15,12 +15,15 @@ import pytest
 from calendar_app.domain import Appointment
 from calendar_app.domain.remote_errors import (
     AuthFailed,
+    CertificateChanged,
     ImpersonationDenied,
     MailboxNotFound,
+    OutcomeUnknown,
     TransientNetwork,
 )
 from calendar_app.exchange.account_factory import close_account
 from calendar_app.exchange.connection_settings import SignInMode
+from calendar_app.security.certificate_details import sha256_fingerprint
 from calendar_app.sync.merge import ConflictPolicy
 from tests.support.calendar_sync import KINDS, LocalCalendar, assert_same_calendars, meeting, remote_appointments
 from tests.support.exchange_sandbox import (
@@ -29,6 +32,7 @@ from tests.support.exchange_sandbox import (
     SandboxRemote,
     open_calendar,
     running_sandbox,
+    trusted_certificates,
 )
 from tests.test_sync_engine import edits_of
 
@@ -261,7 +265,7 @@ def test_connection_errors_become_typed_errors(sandbox: RunningSandbox, tmp_path
         server.set_impersonation("CONTOSO\\svc-calendar", REP_MAILBOX, allowed=True)
 
 
-def test_a_changed_certificate_stops_the_sync_with_both_fingerprints(sandbox: RunningSandbox,
+def test_a_changed_certificate_stops_the_sync_with_both_fingerprints(sandbox: RunningSandbox, remote: SandboxRemote,
                                                                      local: LocalCalendar) -> None:
     local.repo.add(meeting("Before the change"))
     assert local.sync().converged
@@ -273,6 +277,26 @@ def test_a_changed_certificate_stops_the_sync_with_both_fingerprints(sandbox: Ru
         assert report.fatal_kind == "CertificateChanged" and report.pending == 1
         new = sandbox.server.certificate_sha256
         assert new != trusted and new.replace(":", "").lower() in report.fatal_error.replace(":", "").lower()
+        with pytest.raises(CertificateChanged) as caught:
+            remote.get(local.item_id(next(iter(local.appointments()))))
+        assert _hex(caught.value.new_sha256) == _hex(new)
+        assert _hex(caught.value.old_sha256) == _hex(sha256_fingerprint(trusted_certificates(sandbox.server)[0]))
     finally:
         sandbox.server.faults.clear()
+
+
+def _hex(fingerprint: str) -> str:
+    return fingerprint.replace(":", "").lower()
+
+
+def test_a_connection_dropped_after_sending_is_an_unknown_outcome_for_writes_only(sandbox: RunningSandbox,
+                                                                                  remote: SandboxRemote) -> None:
+    version = remote.create(meeting("Known"), send_invitations=False)
+    sandbox.server.faults.add("drop-after", operation="CreateItem", times=1)
+    with pytest.raises(OutcomeUnknown):
+        remote.create(meeting("Unknown", hour=11), send_invitations=False)
+    sandbox.server.faults.add("drop-after", operation="GetItem", times=1)
+    with pytest.raises(TransientNetwork):
+        remote.get(version.item_id)
+    assert sorted(i.appointment.subject for i in remote.items()) == ["Known", "Unknown"]
 

@@ -5,13 +5,17 @@ conflicts, throttling, invitations, per-item errors, the mass-delete guard."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from calendar_app.domain import Appointment, FreeBusy
+from calendar_app.store.sync_ledger import SyncLedger
 from calendar_app.sync.in_memory_remote import Fault, InMemoryRemoteCalendar
 from calendar_app.sync.merge import ConflictPolicy
 from calendar_app.sync.remote_calendar import (
@@ -22,6 +26,7 @@ from calendar_app.sync.remote_calendar import (
     Throttled,
     TransientNetwork,
 )
+from calendar_app.sync.report import SyncProgress
 from tests.support.calendar_sync import KINDS, LocalCalendar, assert_same_calendars, meeting, remote_appointments
 
 
@@ -458,3 +463,109 @@ def test_a_refused_sync_state_reads_everything_again_without_duplicates(
     assert report.converged and report.deleted_locally == 1 and report.created_locally == 1
     assert any("read again" in note for note in report.notes)
     assert_same_calendars(local, remote)
+
+
+# ---------------------------------------------------------------- the rep keeps editing while the sync runs
+
+class RemoteWhileTheRepSaves(InMemoryRemoteCalendar):
+    """Exchange answering while the rep saves another edit on the GUI thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.during_update: list[Callable[[], None]] = []
+
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        while self.during_update:
+            self.during_update.pop()()
+        return super().update(*args, **kwargs)
+
+
+def test_an_edit_saved_while_its_update_is_in_flight_is_sent_next(tmp_path: Path) -> None:
+    remote = RemoteWhileTheRepSaves()
+    local = LocalCalendar.open(tmp_path / "c.sqlite3", remote)
+    a, _ = synced_pair(local, remote)
+    local.repo.update(a.with_changes(subject="First"))
+    latest = a.with_changes(subject="First", location="Saved during the request")
+    remote.during_update.append(lambda: local.repo.update(latest) and None)
+    assert local.sync_until_converged().converged
+    assert remote_appointments(remote) == {a.uuid: latest}
+
+
+def test_a_withdrawn_operation_is_never_sent(local: LocalCalendar, remote: InMemoryRemoteCalendar) -> None:
+    a = meeting()
+    local.repo.add(a)
+    (op,) = local.outbox.ready()
+    local.repo.cancel(a.uuid)  # never sent: dropped at once, outbox row and all
+    assert SyncLedger(local.database).mark_sending(op.id) is False
+    assert local.sync().converged and remote.call_counts().get("create", 0) == 0
+
+
+def test_edits_on_another_thread_during_syncs_all_arrive(tmp_path: Path, remote: InMemoryRemoteCalendar) -> None:
+    """The GUI thread saves 120 edits while the sync thread runs; each has its own SQLite connection."""
+    local = LocalCalendar.open(tmp_path / "c.sqlite3", remote)
+    expected: dict[str, Appointment] = {}
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def rep() -> None:
+        try:
+            for n in range(120):
+                if n % 4 == 0 or not expected:
+                    a = meeting(f"Visit {n}", day=1 + n % 28, required_attendees=(f"p{n}@fabrikam.com",))
+                    local.repo.add(a)
+                    expected[a.uuid] = a
+                elif n % 11 == 0:
+                    uuid = sorted(expected)[n % len(expected)]
+                    local.repo.cancel(uuid)
+                    del expected[uuid]
+                else:
+                    uuid = sorted(expected)[n % len(expected)]
+                    changed = expected[uuid].with_changes(subject=f"Edit {n}", location=f"Room {n}")
+                    local.repo.update(changed)
+                    expected[uuid] = changed
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            done.set()
+
+    editor = threading.Thread(target=rep)
+    editor.start()
+    while not done.is_set():
+        local.sync()
+    editor.join(timeout=60)
+    assert not failures
+    assert local.sync_until_converged().converged
+    assert remote_appointments(remote) == expected == local.appointments()
+    requests = Counter((m.local_uuid, m.to) for m in remote.sent_messages() if m.cause == "create")
+    assert max(requests.values()) == 1
+
+
+def test_a_stop_request_during_the_pull_keeps_the_sync_position(tmp_path: Path,
+                                                                remote: InMemoryRemoteCalendar) -> None:
+    for n in range(12):
+        remote.external_create(meeting(f"Visit {n}", day=1 + n))
+    local = LocalCalendar.open(tmp_path / "c.sqlite3", remote, page_size=4)
+    stop = threading.Event()
+
+    def stop_after_first_page(progress: SyncProgress) -> None:
+        if progress.phase == "pull":
+            stop.set()
+
+    report = local.engine.run_once(stop, stop_after_first_page)
+    assert report.cancelled and local.appointments() == {}
+    assert local.records.folder_sync_state("calendar") is None
+    report = local.sync()
+    assert report.created_locally == 12 and report.converged
+    assert len(report.changed_uuids) == 12
+
+
+def test_progress_and_changed_items_are_reported(local: LocalCalendar, remote: InMemoryRemoteCalendar) -> None:
+    a, b = meeting("A"), meeting("B", hour=11)
+    local.repo.add(a)
+    local.repo.add(b)
+    seen: list[SyncProgress] = []
+    report = local.engine.run_once(None, seen.append)
+    pushes = [p for p in seen if p.phase == "push"]
+    assert [(p.done, p.total) for p in pushes] == [(1, 2), (2, 2)]
+    assert set(report.changed_uuids) == {a.uuid, b.uuid}
+    assert "sent 2" in report.summary()

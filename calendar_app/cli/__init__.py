@@ -25,8 +25,9 @@ from calendar_app.cli import (
 )
 from calendar_app.cli.errors import CliError
 
-COMMAND_MODULES = (gui_command, paths_command, configure_command, appointments_command, sync_command, status_command,
-                   sandbox_command, cert_command, keystore_command, test_connection_command)
+COMMAND_MODULES = (gui_command, paths_command, sandbox_command, cert_command, keystore_command, configure_command,
+                   appointments_command, sync_command, status_command,
+                   test_connection_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -68,7 +68,7 @@ _SERVER_TRANSIENT = (
 )
 
 
-def translate(error: BaseException, *, writes: bool) -> RemoteError:
+def translate(error: BaseException, *, changes_server: bool) -> RemoteError:
     """Our error for an exception raised by exchangelib (or by the transport under it)."""
     if isinstance(error, RemoteError):
         return error
@@ -80,7 +80,7 @@ def translate(error: BaseException, *, writes: bool) -> RemoteError:
             and isinstance(error.__context__, Exception):
         # exchangelib dresses other failures (a 503, a dropped connection) up as "busy" with a back-off
         # of its own invention; what the server actually did is the original exception.
-        return translate(error.__context__, writes=writes)
+        return translate(error.__context__, changes_server=changes_server)
     if isinstance(error, ews.ErrorServerBusy):
         back_off = error.back_off if error.back_off else DEFAULT_BACK_OFF_SECONDS
         return Throttled(f"Exchange is busy and asked us to wait {back_off:.0f} s before trying again.",
@@ -103,7 +103,7 @@ def translate(error: BaseException, *, writes: bool) -> RemoteError:
     if isinstance(error, ews.ErrorInvalidSyncStateData):
         return SyncStateInvalid()
     if isinstance(error, ews.ErrorTimeoutExpired):
-        return _connection_error(error, writes=writes)
+        return _connection_error(error, changes_server=changes_server)
     if isinstance(error, ews.TransportError) and _tls_failure(error):
         return CertificateChanged(f"The TLS connection to Exchange failed: {_first_line(error)}. Ask the admin to "
                                   "check the server certificate and the keystore in Settings.")
@@ -113,14 +113,14 @@ def translate(error: BaseException, *, writes: bool) -> RemoteError:
     if isinstance(error, ews.ResponseMessageError):  # the server refused this one item
         return ItemRejected(f"Exchange refused the change: {_first_line(error)} ({type(error).__name__}).")
     if isinstance(error, requests.exceptions.RequestException | OSError | ews.TransportError):
-        return _connection_error(error, writes=writes)
+        return _connection_error(error, changes_server=changes_server)
     if isinstance(error, ValueError | TypeError):  # exchangelib's own validation of a value
         return ItemRejected(f"The appointment cannot be sent to Exchange: {_first_line(error)}.")
     raise error  # a bug: let the engine log it with its traceback
 
 
-def _connection_error(error: BaseException, *, writes: bool) -> RemoteError:
-    if _chain_has(error, _NOT_SENT) or not writes:
+def _connection_error(error: BaseException, *, changes_server: bool) -> RemoteError:
+    if _chain_has(error, _NOT_SENT) or not changes_server:
         return TransientNetwork()
     return OutcomeUnknown()
 
@@ -152,13 +152,13 @@ def _first_line(error: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def translated(*, writes: bool) -> Iterator[None]:
+def translated(*, changes_server: bool) -> Iterator[None]:
     """Run exchangelib calls; anything they raise leaves as one of our RemoteErrors."""
     try:
         yield
     except RemoteError:
         raise
     except Exception as error:
-        translated_error = translate(error, writes=writes)
+        translated_error = translate(error, changes_server=changes_server)
         log.debug("exchange error %s → %s", type(error).__name__, type(translated_error).__name__)
         raise translated_error from error

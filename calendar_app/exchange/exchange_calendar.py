@@ -32,7 +32,7 @@ from calendar_app.exchange.item_mapping import (
     LOCAL_UUID_FIELD,
     READ_FIELDS,
     apply_appointment,
-    item_fields_for,
+    item_field_names,
     new_calendar_item,
     to_remote_item,
 )
@@ -64,7 +64,7 @@ class ExchangeCalendar:
 
     def server_version(self) -> str:
         """'build|api_version' of the server, for pinning in the settings (costs a request the first time)."""
-        with translated(writes=False):
+        with translated(changes_server=False):
             return format_server_version(self._account.version)
 
     def check_connection(self) -> None:
@@ -74,23 +74,21 @@ class ExchangeCalendar:
     def _folder(self) -> Any:
         with self._calendar_lock:
             if self._calendar is None:
-                with translated(writes=False):
+                with translated(changes_server=False):
                     self._calendar = self._account.calendar
             return self._calendar
 
     # ------------------------------------------------------------------ RemoteCalendar
     def create(self, appointment: Appointment, *, send_invitations: bool) -> ItemVersion:
-        folder = self._folder()
-        item = new_calendar_item(self._account, appointment)
-        item.folder = folder
+        item = new_calendar_item(self._account, appointment, self._folder())
         mode = SEND_TO_ALL_AND_SAVE_COPY if send_invitations and appointment.has_attendees else SEND_TO_NONE
-        with translated(writes=True):
+        with translated(changes_server=True):
             item.save(send_meeting_invitations=mode)
         return ItemVersion(item.id, item.changekey)
 
     def find_by_local_uuid(self, local_uuid: str) -> RemoteItem | None:
         folder = self._folder()
-        with translated(writes=False):
+        with translated(changes_server=False):
             found = list(folder.filter(**{LOCAL_UUID_FIELD: local_uuid}).only(*READ_FIELDS))
         items = [to_remote_item(i, self._local_zone) for i in found if isinstance(i, CalendarItem)]
         return items[0] if items else None
@@ -102,32 +100,32 @@ class ExchangeCalendar:
                send_to: SendTo) -> ItemVersion:
         item = self._handle(item_id, change_key)
         apply_appointment(item, appointment, fields)
-        with translated(writes=True):
-            item.save(update_fields=item_fields_for(fields), conflict_resolution=NEVER_OVERWRITE,
+        with translated(changes_server=True):
+            item.save(update_fields=item_field_names(fields), conflict_resolution=NEVER_OVERWRITE,
                       send_meeting_invitations=_SEND_TO[send_to])
         return ItemVersion(item.id, item.changekey)
 
     def cancel_meeting(self, item_id: str, change_key: str) -> None:
         item = self._handle(item_id, change_key)
-        with translated(writes=True):
+        with translated(changes_server=True):
             item.cancel()
 
     def move_to_deleted_items(self, item_id: str) -> None:
         item = self._handle(item_id, None)
-        with translated(writes=True):
+        with translated(changes_server=True):
             item.move_to_trash(send_meeting_cancellations=SEND_TO_NONE, affected_task_occurrences=ALL_OCCURRENCES)
 
     def sync_changes(self, sync_state: str | None, *, max_changes: int) -> ChangePage:
         folder = self._folder()
         service = SyncFolderItems(account=self._account)
-        with translated(writes=False):
+        with translated(changes_server=False):
             answers = list(service.call(folder=folder, shape=ID_ONLY, additional_fields=set(),
                                         sync_state=sync_state or None, ignore=None,
                                         max_changes_returned=max_changes, sync_scope=None))
         kinds: dict[str, ChangeKind] = {}
         for change_type, payload in answers:
             if isinstance(payload, Exception):
-                raise translate(payload, writes=False) from payload
+                raise translate(payload, changes_server=False) from payload
             if change_type == SyncFolderItems.DELETE:
                 kinds[payload.id] = ChangeKind.DELETED
             elif change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
@@ -160,14 +158,14 @@ class ExchangeCalendar:
         if not item_ids:
             return {}
         folder = self._folder()
-        with translated(writes=False):
+        with translated(changes_server=False):
             answers = list(self._account.fetch(ids=[(i, None) for i in item_ids], folder=folder,
                                                only_fields=list(READ_FIELDS)))
         result: dict[str, RemoteItem] = {}
         skipped: set[str] = set()
         for item_id, answer in zip(item_ids, answers, strict=True):
             if isinstance(answer, Exception):
-                error = translate(answer, writes=False)
+                error = translate(answer, changes_server=False)
                 if isinstance(error, ItemGone) and missing_ok:
                     continue
                 raise error from answer

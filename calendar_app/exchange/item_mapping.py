@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from exchangelib import Body, CalendarItem, EWSDateTime, EWSTimeZone, ExtendedProperty
+from exchangelib import Body, CalendarItem, EWSDate, EWSDateTime, EWSTimeZone, ExtendedProperty
 from exchangelib.errors import UnknownTimeZone
 from exchangelib.properties import Attendee, Mailbox
 
@@ -71,15 +71,17 @@ def _register_properties() -> None:
 
 _register_properties()
 
-# Appointment field → the CalendarItem fields that carry it.
+_WHEN_ITEM_FIELDS = ("start", "end", "is_all_day", "_start_timezone", "_end_timezone", TIMEZONE_FIELD)
+
+# Appointment field → the CalendarItem fields that carry it (for UpdateItem's SetItemField list).
 ITEM_FIELDS: dict[str, tuple[str, ...]] = {
     "subject": ("subject",),
     "location": ("location",),
     "body": ("body",),
-    "start": ("start", "end", "is_all_day", TIMEZONE_FIELD),
-    "end": ("start", "end", "is_all_day", TIMEZONE_FIELD),
-    "timezone": ("start", "end", "is_all_day", TIMEZONE_FIELD),
-    "is_all_day": ("start", "end", "is_all_day", TIMEZONE_FIELD),
+    "start": _WHEN_ITEM_FIELDS,
+    "end": _WHEN_ITEM_FIELDS,
+    "timezone": _WHEN_ITEM_FIELDS,
+    "is_all_day": _WHEN_ITEM_FIELDS,
     "required_attendees": ("required_attendees",),
     "optional_attendees": ("optional_attendees",),
     "reminder_minutes": ("reminder_is_set", "reminder_minutes_before_start"),
@@ -96,7 +98,7 @@ READ_FIELDS: tuple[str, ...] = (
 )
 
 
-def item_fields_for(appointment_fields: Iterable[str]) -> list[str]:
+def item_field_names(appointment_fields: Iterable[str]) -> list[str]:
     """The CalendarItem fields to send for these Appointment fields, each once, in a stable order."""
     wanted: list[str] = []
     for name in appointment_fields:
@@ -116,37 +118,44 @@ def ews_timezone(name: str) -> EWSTimeZone:
         return EWSTimeZone("UTC")
 
 
-def apply_appointment(item: CalendarItem, appointment: Appointment, fields: Sequence[str] | None = None) -> None:
-    """Set the item's fields from the appointment (all of them, or those carrying `fields`)."""
-    names = set(ITEM_FIELDS) if fields is None else set(fields)
-    if "subject" in names:
-        item.subject = appointment.subject
-    if "location" in names:
-        item.location = appointment.location or None
-    if "body" in names:
-        item.body = Body(appointment.body) if appointment.body else None
-    if names & {"start", "end", "timezone", "is_all_day"}:
-        zone = ews_timezone(appointment.timezone)
-        item.start = _ews_datetime(appointment.start, zone)
-        item.end = _ews_datetime(appointment.end, zone)
-        item.is_all_day = appointment.is_all_day
+def item_values(appointment: Appointment) -> dict[str, Any]:
+    """Every CalendarItem attribute that carries the appointment (keyword arguments for
+    CalendarItem(...), or attributes to set before an update). All-day appointments go as dates
+    with an inclusive last day, which exchangelib turns into the zone's midnights."""
+    zone = ews_timezone(appointment.timezone)
+    if appointment.is_all_day:
+        start: Any = EWSDate.from_date(appointment.start.date())
+        end: Any = EWSDate.from_date((appointment.end - dt.timedelta(days=1)).date())
+    else:
+        start = _ews_datetime(appointment.start, zone)
+        end = _ews_datetime(appointment.end, zone)
+    return {
+        "subject": appointment.subject,
+        "location": appointment.location or None,
+        "body": Body(appointment.body) if appointment.body else None,
+        "start": start,
+        "end": end,
+        "is_all_day": appointment.is_all_day,
         # exchangelib fills the zone fields from start/end only while they are unset
-        item._start_timezone = zone
-        item._end_timezone = zone
-        setattr(item, TIMEZONE_FIELD, appointment.timezone)
-    if "required_attendees" in names:
-        item.required_attendees = _attendees(appointment.required_attendees)
-    if "optional_attendees" in names:
-        item.optional_attendees = _attendees(appointment.optional_attendees)
-    if "reminder_minutes" in names:
-        item.reminder_is_set = appointment.reminder_minutes is not None
-        item.reminder_minutes_before_start = appointment.reminder_minutes or 0
-    if "free_busy" in names:
-        item.legacy_free_busy_status = appointment.free_busy.value
-    if "is_private" in names:
-        item.sensitivity = "Private" if appointment.is_private else "Normal"
-    if "categories" in names:
-        item.categories = list(appointment.categories) or None
+        "_start_timezone": zone,
+        "_end_timezone": zone,
+        TIMEZONE_FIELD: appointment.timezone,
+        "required_attendees": _attendees(appointment.required_attendees),
+        "optional_attendees": _attendees(appointment.optional_attendees),
+        "reminder_is_set": appointment.reminder_minutes is not None,
+        "reminder_minutes_before_start": appointment.reminder_minutes or 0,
+        "legacy_free_busy_status": appointment.free_busy.value,
+        "sensitivity": "Private" if appointment.is_private else "Normal",
+        "categories": list(appointment.categories) or None,
+        LOCAL_UUID_FIELD: appointment.uuid,
+    }
+
+
+def apply_appointment(item: CalendarItem, appointment: Appointment, fields: Sequence[str]) -> None:
+    """Set the item attributes that carry `fields` (Appointment field names) from the appointment."""
+    values = item_values(appointment)
+    for name in item_field_names(fields):
+        setattr(item, name, values[name])
 
 
 def _ews_datetime(moment: dt.datetime, zone: EWSTimeZone) -> EWSDateTime:
@@ -154,11 +163,8 @@ def _ews_datetime(moment: dt.datetime, zone: EWSTimeZone) -> EWSDateTime:
     return converted if isinstance(converted, EWSDateTime) else EWSDateTime.from_datetime(converted)
 
 
-def new_calendar_item(account: Any, appointment: Appointment) -> CalendarItem:
-    item = CalendarItem(account=account, folder=account.calendar)
-    apply_appointment(item, appointment)
-    setattr(item, LOCAL_UUID_FIELD, appointment.uuid)
-    return item
+def new_calendar_item(account: Any, appointment: Appointment, folder: Any = None) -> CalendarItem:
+    return CalendarItem(account=account, folder=folder or account.calendar, **item_values(appointment))
 
 
 def _attendees(addresses: Sequence[str]) -> list[Attendee] | None:
@@ -167,10 +173,17 @@ def _attendees(addresses: Sequence[str]) -> list[Attendee] | None:
 
 # ---------------------------------------------------------------- reading
 def to_remote_item(item: CalendarItem, fallback_zone: str) -> RemoteItem:
-    local_uuid = _text(getattr(item, LOCAL_UUID_FIELD, None)) or None
-    uuid = local_uuid if local_uuid and _is_uuid(local_uuid) else uuid_for_foreign_item(item.id)
-    return RemoteItem(item_id=item.id, change_key=item.changekey, local_uuid=local_uuid if uuid == local_uuid else None,
-                      appointment=to_appointment(item, uuid, fallback_zone))
+    local_uuid, appointment = appointment_from_item(item, fallback_zone)
+    return RemoteItem(item_id=item.id, change_key=item.changekey, local_uuid=local_uuid, appointment=appointment)
+
+
+def appointment_from_item(item: CalendarItem, fallback_zone: str = "UTC") -> tuple[str | None, Appointment]:
+    """(our local UUID, or None for another client's item; the appointment). `fallback_zone` is
+    used when Exchange tells no zone for the item."""
+    written = _text(getattr(item, LOCAL_UUID_FIELD, None)).strip()
+    local_uuid = written if written and _is_uuid(written) else None
+    uuid = local_uuid or uuid_for_foreign_item(str(item.id))
+    return local_uuid, to_appointment(item, uuid, fallback_zone)
 
 
 def to_appointment(item: CalendarItem, uuid: str, fallback_zone: str) -> Appointment:

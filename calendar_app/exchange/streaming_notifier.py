@@ -115,7 +115,7 @@ class StreamingChangeNotifier:
                     break
                 self._subscription = None  # start over: the subscription may be gone
                 try:
-                    reason = str(translate(error, writes=False))
+                    reason = str(translate(error, changes_server=False))
                 except Exception:
                     reason = f"{type(error).__name__}: {error}"
                 self.last_error = reason

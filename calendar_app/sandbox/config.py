@@ -63,6 +63,7 @@ class SandboxConfig:
     @classmethod
     def from_cli_values(cls, *, host: str, port: int, users: list[str], mailboxes: list[str],
                         denials: list[str], faults: list[str], allow_basic: bool = False) -> SandboxConfig:
+        port = _check_port(port)
         if not users and not mailboxes and not denials:
             demo = cls.demo(host, port)
             return cls(host=host, port=port, users=demo.users, mailboxes=demo.mailboxes, faults=tuple(faults),
@@ -82,8 +83,7 @@ class SandboxConfig:
             _check_address(address, "--deny-impersonation")
             domain, _, name = account.partition("\\")
             denied.add((f"{domain.upper()}\\{name}".lower(), address.lower()))
-        port_checked = _check_port(port)
-        return cls(host=host, port=port_checked, users=parsed_users, mailboxes=tuple(mailboxes),
+        return cls(host=host, port=port, users=parsed_users, mailboxes=tuple(mailboxes),
                    denied_impersonations=frozenset(denied), faults=tuple(faults), allow_basic=allow_basic)
 
 

@@ -212,7 +212,8 @@ def _send(store: MailboxStore, mailbox: Mailbox, item: StoredItem, kind: str, re
                                         item.item_id, item.text("UID") or "", now))
         target = store.get(recipient)
         if target is not None and target is not mailbox:
-            target.add(_meeting_message(target, "inbox", item, kind, organizer=mailbox, recipients=recipients))
+            target.add(_meeting_message(target, "inbox", item, kind, organizer=mailbox, recipients=recipients),
+                       delivered=True)
     if save_copy and recipients:
         mailbox.add(_meeting_message(mailbox, "sentitems", item, kind, organizer=mailbox,
                                      recipients=recipients))

@@ -197,7 +197,8 @@ class Mailbox:
         return self.sequence
 
     # ---------------------------------------------------------------- changes
-    def add(self, item: StoredItem, *, notify: bool = True) -> None:
+    def add(self, item: StoredItem, *, notify: bool = True, delivered: bool = False) -> None:
+        """Store a new item; `delivered` marks mail arriving from outside (a NewMailEvent as well)."""
         folder = self.folders[item.folder]
         folder.items[item.item_id] = item
         folder.index(item)
@@ -205,6 +206,8 @@ class Mailbox:
         self.dirty = True
         if notify:
             self._publish("CreatedEvent", item)
+            if delivered:
+                self._publish("NewMailEvent", item)
 
     def replace(self, item: StoredItem, mutate: Callable[[StoredItem], None]) -> None:
         """Apply `mutate` to an item in place, keeping the indexes right, and give it a new change key."""

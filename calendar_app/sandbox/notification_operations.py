@@ -14,7 +14,16 @@ from lxml import etree
 from calendar_app.sandbox.mailbox_store import FOLDER_CHANGE_KEY, ChangeEvent, folder_id_for
 from calendar_app.sandbox.notifications import Subscription, decode_watermark, encode_watermark
 from calendar_app.sandbox.operation_context import OperationContext
-from calendar_app.sandbox.soap import OperationError, bool_text, error_message, m, new_response, success_message, t
+from calendar_app.sandbox.soap import (
+    OperationError,
+    SoapFault,
+    bool_text,
+    error_message,
+    m,
+    new_response,
+    success_message,
+    t,
+)
 from calendar_app.sandbox.stored_item import format_datetime
 
 NOT_FOUND = "The specified subscription was not found."
@@ -128,10 +137,16 @@ def get_events(context: OperationContext) -> Any:
 
 def get_streaming_events(context: OperationContext) -> Iterator[Any]:
     """One response element per chunk: an immediate OK, then events as they happen, heartbeats while idle, and
-    finally Closed when ConnectionTimeout minutes have passed or the subscription is gone."""
+    finally Closed when ConnectionTimeout minutes have passed or the subscription is gone. The request is
+    checked before anything is streamed, so a bad one still gets an ordinary fault."""
     ids_element = context.body.find(m("SubscriptionIds"))
-    subscription_ids = [(e.text or "").strip() for e in (ids_element if ids_element is not None else [])
-                        if isinstance(e.tag, str)]
+    id_elements = [e for e in (ids_element if ids_element is not None else []) if isinstance(e.tag, str)]
+    for element in id_elements:
+        if element.tag != t("SubscriptionId"):
+            raise SoapFault("ErrorSchemaValidation", "The request failed schema validation: The element "
+                            f"'SubscriptionIds' has invalid child element '{etree.QName(element).localname}' in "
+                            f"namespace '{etree.QName(element).namespace}'.")
+    subscription_ids = [(e.text or "").strip() for e in id_elements]
     timeout_minutes = int(context.body.findtext(m("ConnectionTimeout")) or "30")
     problems: list[str] = []
     for subscription_id in subscription_ids:
@@ -147,10 +162,13 @@ def get_streaming_events(context: OperationContext) -> Iterator[Any]:
         if problems:
             error_ids = etree.SubElement(message, m("ErrorSubscriptionIds"))
             for subscription_id in problems:
-                etree.SubElement(error_ids, m("SubscriptionId")).text = subscription_id
+                etree.SubElement(error_ids, t("SubscriptionId")).text = subscription_id
         etree.SubElement(message, m("ConnectionStatus")).text = "Closed"
-        yield response
-        return
+        return iter([response])
+    return _stream(context, subscription_ids, timeout_minutes)
+
+
+def _stream(context: OperationContext, subscription_ids: list[str], timeout_minutes: int) -> Iterator[Any]:
     deadline = time.monotonic() + timeout_minutes * 60
     yield _streaming_message([], "OK")
     while True:

@@ -72,6 +72,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sync_status_by_state ON sync_status (state);
     """,
+    # 3: items we created that no pull has reported yet, and what an update in flight carried.
+    # Exchange's incremental sync does not tell
+    # a client about an item created and deleted between two of its pulls, so such an item must be
+    # checked directly or it would linger here after someone deleted it in Outlook.
+    """
+    ALTER TABLE sync_status ADD COLUMN awaiting_pull INTEGER NOT NULL DEFAULT 0;
+    -- the version an update in flight carried: if its answer is lost, the server holding these
+    -- values is our own doing, not someone else's edit to merge against
+    ALTER TABLE outbox ADD COLUMN sent_version TEXT;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

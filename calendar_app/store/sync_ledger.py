@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from calendar_app.domain.appointment import SYNCED_FIELDS, Appointment
+from calendar_app.domain.field_groups import FIELD_GROUPS
 from calendar_app.store.appointment_repository import _COLUMNS, _row_values, appointment_from_row
 from calendar_app.store.clock import utc_now_text, utc_text
 from calendar_app.store.database import Database
@@ -82,13 +83,50 @@ class SyncLedger:
     def held_uuids(self) -> set[str]:
         """Appointments in conflict: their pushes wait until the rep has chosen."""
         with self._db.reading() as c:
-            return {str(r[0]) for r in c.execute("SELECT DISTINCT uuid FROM conflicts")}
+            # A cancel overrides a conflict: the rep no longer wants the appointment either way.
+            return {str(r[0]) for r in c.execute(
+                "SELECT DISTINCT k.uuid FROM conflicts k JOIN appointments a USING (uuid) WHERE a.is_cancelled = 0")}
 
     # ------------------------------------------------------------------ push outcomes
+    def mark_sending(self, operation_id: int) -> bool:
+        """Recorded before a request goes out: if we die mid-request, the next attempt knows the
+        outcome is unknown. False when the operation is gone (the rep dropped an appointment
+        that never reached Exchange a moment ago): then nothing must be sent."""
+        with self._db.transaction() as c:
+            return c.execute("UPDATE outbox SET attempts = attempts + 1, outcome_unknown = 1 WHERE id = ?",
+                             (operation_id,)).rowcount == 1
+
+    def mark_sending_create(self, operation_id: int, uuid: str, sent: Appointment) -> bool:
+        """As `mark_sending`; also the version sent becomes the merge base, so if the answer is
+        lost and the item turns up later (changed by someone else meanwhile), the merge knows
+        what we sent."""
+        with self._db.transaction() as c:
+            if c.execute("UPDATE outbox SET attempts = attempts + 1, outcome_unknown = 1 WHERE id = ?",
+                         (operation_id,)).rowcount != 1:
+                return False
+            c.execute("UPDATE sync_status SET snapshot = ? WHERE uuid = ? AND item_id IS NULL",
+                      (json.dumps(sent.to_dict()), uuid))
+            return True
+
+    def mark_sending_update(self, operation_id: int, sent: Appointment) -> bool:
+        """As `mark_sending`. Every version sent is kept until the operation completes or a merge
+        takes the server's version as the new base: any attempt may have been carried out even
+        when a later one was refused."""
+        with self._db.transaction() as c:
+            row = c.execute("SELECT sent_version FROM outbox WHERE id = ?", (operation_id,)).fetchone()
+            if row is None:
+                return False
+            sent_versions = json.loads(row[0]) if row[0] else []
+            sent_versions.append(sent.to_dict())
+            c.execute("UPDATE outbox SET attempts = attempts + 1, outcome_unknown = 1, sent_version = ? WHERE id = ?",
+                      (json.dumps(sent_versions), operation_id))
+            return True
+
     def complete_create(self, operation_id: int, uuid: str, *, item_id: str, change_key: str,
                         snapshot: Appointment) -> None:
         with self._db.transaction() as c:
             _set_remote(c, uuid, item_id, change_key, snapshot)
+            c.execute("UPDATE sync_status SET awaiting_pull = 1 WHERE uuid = ?", (uuid,))
             c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
             _queue_update_if_ahead(c, uuid)
             _refresh_state(c, uuid)
@@ -98,12 +136,16 @@ class SyncLedger:
             c.execute("UPDATE sync_status SET change_key = ?, snapshot = ?, synced_at = ? WHERE uuid = ?",
                       (change_key, json.dumps(snapshot.to_dict()), utc_now_text(), uuid))
             c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
+            # The rep may have saved again while the request was out: queue what is still ahead.
+            _queue_update_if_ahead(c, uuid)
             _refresh_state(c, uuid)
 
-    def drop_operation(self, operation_id: int, uuid: str) -> None:
+    def drop_operation(self, operation_id: int, uuid: str, *, awaiting_pull: bool = False) -> None:
         """An operation with nothing left to send (the server already has it)."""
         with self._db.transaction() as c:
             c.execute("DELETE FROM outbox WHERE id = ?", (operation_id,))
+            if awaiting_pull:
+                c.execute("UPDATE sync_status SET awaiting_pull = 1 WHERE uuid = ?", (uuid,))
             _queue_update_if_ahead(c, uuid)
             _refresh_state(c, uuid)
 
@@ -146,13 +188,15 @@ class SyncLedger:
         with self._db.transaction() as c:
             current = _read_item(c, uuid)
             assert current is not None, f"reconcile of unknown appointment {uuid}"
-            result = merge(current.snapshot, current.appointment)
+            result = merge(_merge_base(c, uuid, current.snapshot, remote), current.appointment)
             merged = result.merged
             if merged != current.appointment:
                 values = _row_values(merged)
                 c.execute(f"UPDATE appointments SET {', '.join(f'{k} = ?' for k in values)} WHERE uuid = ?",
                           (*values.values(), uuid))
             _set_remote(c, uuid, item_id, change_key, remote)
+            # The server's version is the new base: it already holds whatever earlier attempts did.
+            c.execute("UPDATE outbox SET sent_version = NULL WHERE uuid = ?", (uuid,))
             c.execute("DELETE FROM conflicts WHERE uuid = ?", (uuid,))
             for conflict in result.conflicts:
                 c.execute(
@@ -178,6 +222,17 @@ class SyncLedger:
     def exists(self, uuid: str) -> bool:
         with self._db.reading() as c:
             return c.execute("SELECT 1 FROM appointments WHERE uuid = ?", (uuid,)).fetchone() is not None
+
+    def mark_reported(self, item_ids: list[str]) -> None:
+        """A pull mentioned these items: from now on the incremental sync will tell us their fate."""
+        with self._db.transaction() as c:
+            c.executemany("UPDATE sync_status SET awaiting_pull = 0 WHERE item_id = ?", [(i,) for i in item_ids])
+
+    def awaiting_pull(self) -> dict[str, str]:
+        """Item id → UUID of items we created that no pull has mentioned yet."""
+        with self._db.reading() as c:
+            rows = c.execute("SELECT item_id, uuid FROM sync_status WHERE awaiting_pull = 1 AND item_id IS NOT NULL")
+            return {str(r[0]): str(r[1]) for r in rows}
 
     # ------------------------------------------------------------------ folders
     def folder_sync_state(self, folder: str) -> str | None:
@@ -214,6 +269,28 @@ def _read_item(c: sqlite3.Connection, uuid: str) -> LocalItem | None:
     snapshot = Appointment.from_dict(json.loads(row[17])) if row[17] else None
     return LocalItem(appointment_from_row(row), bool(row[14]), row[15], row[16], snapshot, str(row[18]),
                      bool(row[19]))
+
+
+def _merge_base(c: sqlite3.Connection, uuid: str, snapshot: Appointment | None,
+                remote: Appointment) -> Appointment | None:
+    """The last version both sides agreed on. An update whose answer was lost may have been
+    carried out: where Exchange now holds exactly what it carried, that is our own write, so it
+    counts as agreed (otherwise a later local edit of the same field would look like a conflict)."""
+    if snapshot is None:
+        return None
+    rows = c.execute("SELECT sent_version FROM outbox WHERE uuid = ? AND sent_version IS NOT NULL ORDER BY id",
+                     (uuid,)).fetchall()
+    base = snapshot
+    for (sent_text,) in rows:
+        for sent_dict in json.loads(sent_text):
+            sent = replace(Appointment.from_dict(sent_dict), uuid=snapshot.uuid)
+            agreed: dict[str, Any] = {}
+            for group in FIELD_GROUPS:
+                sent_changed = any(getattr(base, f) != getattr(sent, f) for f in group)
+                if sent_changed and all(getattr(remote, f) == getattr(sent, f) for f in group):
+                    agreed.update({f: getattr(sent, f) for f in group})
+            base = replace(base, **agreed) if agreed else base
+    return base
 
 
 def _set_remote(c: sqlite3.Connection, uuid: str, item_id: str, change_key: str, snapshot: Appointment) -> None:

@@ -58,6 +58,11 @@ class _StopRun(Exception):
     """Internal: the run ends here (the reason is already in the tally)."""
 
 
+class _OperationWithdrawn(Exception):
+    """Internal: the operation vanished from the outbox just before sending (the rep cancelled
+    an appointment Exchange never saw); nothing was sent."""
+
+
 @dataclass
 class _Tally:
     started_at: datetime
@@ -74,6 +79,7 @@ class _Tally:
     mass_delete_blocked: int = 0
     cancelled: bool = False
     notes: list[str] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
 
 
 class SyncEngine:
@@ -171,6 +177,7 @@ class SyncEngine:
             retry_after_seconds=tally.retry_after_seconds, retry_reason=tally.retry_reason,
             fatal_error=tally.fatal_error, fatal_kind=tally.fatal_kind,
             mass_delete_blocked=tally.mass_delete_blocked, cancelled=tally.cancelled, notes=tuple(tally.notes),
+            changed_uuids=tuple(sorted(tally.touched)),
         )
 
     # ------------------------------------------------------------------ push
@@ -179,6 +186,7 @@ class SyncEngine:
         conflict_rounds: dict[int, int] = {}
         skipped: set[int] = set()
         done = 0
+        total = self._outbox.pending_count()
         while True:
             operations = [op for op in self._outbox.ready(limit=100)
                           if op.uuid not in held and op.id not in skipped]
@@ -197,9 +205,11 @@ class SyncEngine:
                 elif outcome == "skipped":
                     skipped.add(op.id)
                 done += 1
-                progress(SyncProgress("push", done, None, f"{op.operation} {op.uuid}"))
+                total = max(total, done)
+                progress(SyncProgress("push", done, total, f"{op.operation} {op.uuid}"))
 
     def _push_one(self, op: OutboxOperation, tally: _Tally) -> str:
+        tally.touched.add(op.uuid)
         item = self._ledger.item(op.uuid)
         if item is None:  # the appointment is gone locally; nothing left to send
             self._ledger.forget(op.uuid)
@@ -210,6 +220,8 @@ class SyncEngine:
             if op.operation == "create" or item.item_id is None:
                 return self._push_create(op, item, tally)
             return self._push_update(op, item, tally)
+        except _OperationWithdrawn:
+            return "done"
         except ItemRejected as error:
             not_before = datetime.now(UTC) + min(MAX_ITEM_BACK_OFF, timedelta(minutes=2 ** min(op.attempts, 10)))
             self._ledger.postpone(op.id, str(error), not_before=not_before, outcome_known=True,
@@ -217,10 +229,12 @@ class SyncEngine:
             tally.failures.append(ItemFailure(op.uuid, str(error)))
             return "skipped"
 
-    def _send(self, op: OutboxOperation, request: Callable[[], T]) -> T:
+    def _send(self, op: OutboxOperation, request: Callable[[], T], *, mark: Callable[[], bool] | None = None) -> T:
         """Send one request that changes the server. The outbox row says "outcome unknown"
         before it goes out, so a crash mid-request makes the next run look before re-sending."""
-        self._outbox.mark_sending(op.id)
+        marked = self._ledger.mark_sending(op.id) if mark is None else mark()
+        if not marked:
+            raise _OperationWithdrawn
         try:
             return request()
         except (Throttled, TransientNetwork, Conflict, ItemGone, ItemRejected) as error:
@@ -236,15 +250,17 @@ class SyncEngine:
         if op.outcome_unknown:
             found = self._remote.find_by_local_uuid(uuid)
             if found is not None:
-                self._ledger.complete_create(op.id, uuid, item_id=found.item_id, change_key=found.change_key,
-                                             snapshot=found.appointment)
+                # It arrived: merge against the version we sent (others may have changed it since).
+                self._reconcile(uuid, found, tally)
+                self._ledger.drop_operation(op.id, uuid, awaiting_pull=True)
                 tally.pushed += 1
                 return "done"
         if item.is_cancelled:  # never reached the server: nobody to tell
             self._ledger.forget(uuid)
             return "done"
         appointment = item.appointment
-        version = self._send(op, lambda: self._remote.create(appointment, send_invitations=appointment.has_attendees))
+        version = self._send(op, lambda: self._remote.create(appointment, send_invitations=appointment.has_attendees),
+                             mark=lambda: self._ledger.mark_sending_create(op.id, uuid, appointment))
         self._ledger.complete_create(op.id, uuid, item_id=version.item_id, change_key=version.change_key,
                                      snapshot=appointment)
         tally.pushed += 1
@@ -267,7 +283,8 @@ class SyncEngine:
         item_id, change_key = item.item_id, item.change_key
         try:
             version = self._send(op, lambda: self._remote.update(item_id, change_key, appointment, fields,
-                                                                 send_to=send_to))
+                                                                 send_to=send_to),
+                                 mark=lambda: self._ledger.mark_sending_update(op.id, appointment))
         except Conflict:
             return self._refetch_and_merge(uuid, item_id, tally)
         except ItemGone:
@@ -314,6 +331,7 @@ class SyncEngine:
         def merge_with_server(base: Appointment | None, local: Appointment) -> MergeResult:
             return merge(base, local, server.appointment, policy)
 
+        tally.touched.add(uuid)
         result = self._ledger.reconcile(uuid, item_id=server.item_id, change_key=server.change_key,
                                         remote=server.appointment, merge=merge_with_server)
         if result.conflicts:
@@ -370,6 +388,20 @@ class SyncEngine:
             self._apply_change(change, tally)
             progress(SyncProgress("pull", done, total, "applying changes from Exchange"))
         self._ledger.set_folder_sync_state(CALENDAR_FOLDER, cursor)
+        self._ledger.mark_reported(list(changes))
+        self._check_unreported_creates(tally)
+
+    def _check_unreported_creates(self, tally: _Tally) -> None:
+        """An item we created and someone deleted before our next pull is never reported by the
+        incremental sync (the server never told us about it, so it tells us of no deletion):
+        ask for each such item directly."""
+        for item_id, uuid in self._ledger.awaiting_pull().items():
+            try:
+                self._remote.get(item_id)
+            except ItemGone:
+                self._apply_remote_delete(uuid, tally)
+                continue
+            self._ledger.mark_reported([item_id])
 
     def _apply_change(self, change: RemoteChange, tally: _Tally) -> None:
         if change.kind is ChangeKind.DELETED or change.item is None:
@@ -406,8 +438,10 @@ class SyncEngine:
         self._ledger.insert_from_remote(uuid, item_id=remote.item_id, change_key=remote.change_key,
                                         appointment=remote.appointment)
         tally.created_locally += 1
+        tally.touched.add(uuid)
 
     def _apply_remote_delete(self, uuid: str, tally: _Tally) -> None:
+        tally.touched.add(uuid)
         local = self._ledger.item(uuid)
         if local is None:
             return

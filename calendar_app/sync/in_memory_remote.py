@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from calendar_app.domain.appointment import Appointment
-from calendar_app.sync.merge import FIELD_GROUPS
+from calendar_app.domain.field_groups import whole_groups
 from calendar_app.sync.remote_calendar import (
     ChangeKind,
     ChangePage,
@@ -69,6 +69,8 @@ class SentMessage:
     kind: str  # "invitation" (a meeting request or update) or "cancellation"
     to: str
     item_id: str
+    cause: str  # the operation that sent it: create / update / cancel_meeting
+    local_uuid: str | None
 
 
 @dataclass
@@ -97,7 +99,7 @@ class InMemoryRemoteCalendar:
             stored = _Stored(item_id, appointment.uuid, appointment, self._next_key(), self._tick(), self._seq)
             self._box.items[item_id] = stored
             if send_invitations:
-                self._send("invitation", appointment.attendees, item_id)
+                self._send("invitation", appointment.attendees, stored, "create")
             return ItemVersion(item_id, stored.change_key)
 
         return self._call("create", create)
@@ -121,7 +123,7 @@ class InMemoryRemoteCalendar:
             before = stored.appointment
             stored.appointment = _with_fields(before, appointment, fields)
             stored.change_key, stored.last_seq = self._next_key(), self._tick()
-            self._notify_update(before, stored.appointment, send_to, item_id)
+            self._notify_update(before, stored, send_to)
             return ItemVersion(item_id, stored.change_key)
 
         return self._call("update", update)
@@ -131,7 +133,7 @@ class InMemoryRemoteCalendar:
             stored = self._live(item_id)
             if change_key != stored.change_key:
                 raise Conflict()
-            self._send("cancellation", stored.appointment.attendees, item_id)
+            self._send("cancellation", stored.appointment.attendees, stored, "cancel_meeting")
             self._remove(stored)
 
         self._call("cancel_meeting", cancel)
@@ -160,6 +162,11 @@ class InMemoryRemoteCalendar:
     def items(self) -> list[RemoteItem]:
         with self._lock:
             return [_as_remote(s) for s in self._box.items.values() if s.in_calendar]
+
+    def peek(self, item_id: str) -> RemoteItem:
+        """The item as stored, bypassing faults and back-off (what a test inspects)."""
+        with self._lock:
+            return _as_remote(self._live(item_id))
 
     def sent_messages(self) -> list[SentMessage]:
         with self._lock:
@@ -242,16 +249,17 @@ class InMemoryRemoteCalendar:
     def _next_key(self) -> str:
         return f"CK{next(self._keys)}"
 
-    def _send(self, kind: str, recipients: Sequence[str], item_id: str) -> None:
-        self._box.sent.extend(SentMessage(kind, address.lower(), item_id) for address in recipients)
+    def _send(self, kind: str, recipients: Sequence[str], stored: _Stored, cause: str) -> None:
+        self._box.sent.extend(SentMessage(kind, address.lower(), stored.item_id, cause, stored.local_uuid)
+                              for address in recipients)
 
-    def _notify_update(self, before: Appointment, after: Appointment, send_to: SendTo, item_id: str) -> None:
+    def _notify_update(self, before: Appointment, stored: _Stored, send_to: SendTo) -> None:
         if send_to is SendTo.NOBODY:
             return
         old = {a.lower() for a in before.attendees}
-        new = {a.lower() for a in after.attendees}
-        self._send("cancellation", sorted(old - new), item_id)
-        self._send("invitation", sorted(new if send_to is SendTo.ALL_ATTENDEES else new - old), item_id)
+        new = {a.lower() for a in stored.appointment.attendees}
+        self._send("cancellation", sorted(old - new), stored, "update")
+        self._send("invitation", sorted(new if send_to is SendTo.ALL_ATTENDEES else new - old), stored, "update")
 
     def _count(self, kind: str) -> dict[str, int]:
         with self._lock:
@@ -283,11 +291,8 @@ class InMemoryRemoteCalendar:
 
 
 def _with_fields(current: Appointment, wanted: Appointment, fields: Sequence[str]) -> Appointment:
-    names = set(fields)
-    for group in FIELD_GROUPS:  # Exchange stores start and end with their zone: they travel together
-        if names & set(group):
-            names |= set(group)
-    return replace(current, **{name: getattr(wanted, name) for name in names})
+    # Exchange stores start and end with their zone: a group's fields travel together.
+    return replace(current, **{name: getattr(wanted, name) for name in whole_groups(fields)})
 
 
 def _as_remote(stored: _Stored) -> RemoteItem:

@@ -1,8 +1,7 @@
 """Three-way merge of one appointment, field by field, against the last version both sides agreed on.
 
-Some fields only make sense together: start, end, time zone and all-day describe one "when", and
-the two attendee lists one set of people (an address may move from one list to the other). Those
-merge as groups, so a merge can never produce a time that ends before it starts.
+Fields that only make sense together (`domain.field_groups`: the "when", the attendees) merge as
+groups, so a merge can never produce a time that ends before it starts.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from calendar_app.domain.appointment import SYNCED_FIELDS, Appointment
+from calendar_app.domain.field_groups import FIELD_GROUPS, whole_groups
 
 
 class ConflictPolicy(enum.StrEnum):
@@ -20,14 +20,6 @@ class ConflictPolicy(enum.StrEnum):
     ASK = "ask"  # keep the rep's value locally, record the conflict, send nothing until resolved
     KEEP_MINE = "keep-mine"
     TAKE_EXCHANGE = "take-exchange"
-
-
-FIELD_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("start", "end", "timezone", "is_all_day"),
-    ("required_attendees", "optional_attendees"),
-    *((name,) for name in SYNCED_FIELDS
-      if name not in {"start", "end", "timezone", "is_all_day", "required_attendees", "optional_attendees"}),
-)
 
 
 @dataclass(frozen=True)
@@ -51,8 +43,7 @@ def differing_fields(before: Appointment, after: Appointment) -> list[str]:
 def fields_to_send(server_version: Appointment, local: Appointment) -> list[str]:
     """The fields an update must carry to turn `server_version` into `local`; a change to any
     part of a group sends the whole group (Exchange stores start and end with their zone)."""
-    changed = set(differing_fields(server_version, local))
-    return [name for group in FIELD_GROUPS if changed & set(group) for name in group]
+    return whole_groups(differing_fields(server_version, local))
 
 
 def merge(base: Appointment | None, local: Appointment, remote: Appointment, policy: ConflictPolicy) -> MergeResult:

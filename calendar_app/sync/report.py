@@ -43,6 +43,8 @@ class SyncReport:
     mass_delete_blocked: int = 0
     cancelled: bool = False
     notes: tuple[str, ...] = field(default=())
+    # Appointments whose local row or sync state this run may have changed: what a view refreshes.
+    changed_uuids: tuple[str, ...] = field(default=())
 
     @property
     def converged(self) -> bool:

@@ -117,6 +117,12 @@ class SandboxRemote(ExchangeCalendar):
         self.outlook.move_to_deleted_items(item_id)
 
     # ------------------------------------------------------------------ what the server holds and sent
+    def peek(self, item_id: str) -> RemoteItem:
+        return self.outlook.get(item_id)
+
+    def clear_faults(self) -> None:
+        self.server.faults.clear()
+
     def items(self) -> list[RemoteItem]:
         ids = [stored.item_id for stored in self.server.calendar_items(REP_MAILBOX)]
         return [self.outlook.get(item_id) for item_id in ids]
@@ -152,3 +158,4 @@ def running_sandbox(state_dir: Path, config: SandboxConfig | None = None) -> Ite
             remote.close()
         server.stop()
         assert not server.internal_errors, f"the sandbox crashed on: {server.internal_errors}"
+
