@@ -5,7 +5,7 @@ unless denied, and a mailbox whose local part equals a user's name is that user'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -53,7 +53,6 @@ class SandboxConfig:
     extended_protection: ExtendedProtection = ExtendedProtection.REQUIRE
     faults: tuple[str, ...] = ()
     streaming_heartbeat_seconds: float = 30.0
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def demo(cls, host: str = "127.0.0.1", port: int = 0) -> SandboxConfig:

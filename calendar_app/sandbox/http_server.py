@@ -141,10 +141,14 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             context = OperationContext(user, mailbox, sandbox.store, sandbox.hub, request,
                                        sandbox.config.streaming_heartbeat_seconds)
             if streaming:
-                self._stream(operation, function(context))
+                with sandbox.store.lock:
+                    parts = function(context)  # checks the request; the stream itself runs unlocked
+                self._stream(operation, parts)
                 return
-            response = soap.response_envelope(function(context))
-            sandbox.note_change()
+            # One request at a time touches the mailboxes, so each is atomic, as a user sees Exchange.
+            with sandbox.store.lock:
+                result = function(context)
+            response = soap.response_envelope(result)
             if sandbox.faults.take(operation, ("drop-after",)):
                 self._drop()  # committed, but the client never hears so: an unknown outcome
                 return

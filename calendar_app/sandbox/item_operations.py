@@ -133,6 +133,10 @@ def _new_item(mailbox: Mailbox, folder: str, item_type: str, element: Any) -> St
                  + uuid.uuid4().hex.upper()[:32])
         if "Recurrence" in item.elements:
             _set(item, "IsRecurring", "true")
+        # Exchange keeps no response a client claims for its attendees: each starts as Unknown.
+        for group in ("RequiredAttendees", "OptionalAttendees", "Resources"):
+            for response_type in item.elements[group].iter(t("ResponseType")) if group in item.elements else []:
+                response_type.text = "Unknown"
         organizer = etree.Element(t("Organizer"))
         organizer.append(_mailbox_element(mailbox.display_name, mailbox.address))
         item.elements["Organizer"] = organizer

@@ -108,9 +108,6 @@ class SandboxServer:
             except OSError:
                 log.exception("could not save the sandbox state")
 
-    def note_change(self) -> None:
-        """Called after each request; saving happens on the saver thread."""
-
     def _on_faults_changed(self) -> None:
         replacement = self.faults.has("changed-certificate")
         if replacement != self._serving_replacement:

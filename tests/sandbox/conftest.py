@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,15 +92,15 @@ def trusted_ca(sandbox: SandboxServer, tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def exchangelib_trusting_sandbox(trusted_ca: Path) -> Iterator[None]:
+@contextmanager
+def exchangelib_trusting(ca_file: Path) -> Iterator[None]:
     """exchangelib's documented hook for TLS: an adapter class on BaseProtocol. Ours verifies against the
-    sandbox's root only; it is set for this test and restored after (the app's pinned transport is separate)."""
+    sandbox's root only; it is set for one test and restored after (the app's pinned transport is separate)."""
     from exchangelib.protocol import BaseProtocol, CachingProtocol
 
     class SandboxTrustAdapter(requests.adapters.HTTPAdapter):
         def send(self, request: Any, **kwargs: Any) -> Any:
-            kwargs["verify"] = str(trusted_ca)
+            kwargs["verify"] = str(ca_file)
             return super().send(request, **kwargs)
 
     previous = BaseProtocol.HTTP_ADAPTER_CLS
@@ -109,6 +110,19 @@ def exchangelib_trusting_sandbox(trusted_ca: Path) -> Iterator[None]:
     finally:
         CachingProtocol.clear_cache()
         BaseProtocol.HTTP_ADAPTER_CLS = previous
+
+
+@pytest.fixture
+def exchangelib_trusting_sandbox(trusted_ca: Path) -> Iterator[None]:
+    with exchangelib_trusting(trusted_ca):
+        yield
+
+
+@pytest.fixture
+def exchangelib_trusting_session_ca(seeded_tls: Path) -> Iterator[None]:
+    """Trust for sandboxes a test starts itself from the session's certificate folder."""
+    with exchangelib_trusting(seeded_tls / "sandbox-root-ca.pem"):
+        yield
 
 
 AccountFactory = Callable[..., Any]

@@ -67,7 +67,8 @@ def test_pinned_older_server_version_is_honoured(sandbox: SandboxServer, make_ac
     account = make_account()
     account.version = Version(build=Build(15, 0, 1497, 2), api_version="Exchange2013")
     versions: list[bytes] = []
-    sandbox.traffic_listeners.append(lambda direction, _, body: versions.append(body) if direction == "request" else None)
+    sandbox.traffic_listeners.append(
+        lambda direction, _, body: versions.append(body) if direction == "request" else None)
     assert account.calendar.total_count == 0
     assert all(b'RequestServerVersion Version="Exchange2013"' in body for body in versions)
 
@@ -123,3 +124,20 @@ def test_clients_without_channel_binding_pass_when_not_required(configured_sandb
     response = _post(configured_sandbox, tmp_path, HttpNtlmAuth(ALICE.account, ALICE.password, send_cbt=False))
     assert response.status_code == 200
     assert _post(configured_sandbox, tmp_path, HttpNtlmAuth(ALICE.account, ALICE.password)).status_code == 200
+
+
+def test_all_day_appointment_round_trip(make_account: AccountFactory) -> None:
+    from exchangelib import CalendarItem, EWSDate, EWSDateTime, EWSTimeZone
+    from exchangelib.items import SEND_TO_NONE
+
+    account = make_account()
+    day = EWSDate(2027, 4, 5)
+    item = CalendarItem(account=account, folder=account.calendar, subject="Trade fair", start=day, end=day,
+                        is_all_day=True)
+    item.save(send_meeting_invitations=SEND_TO_NONE)
+    fetched = account.calendar.get(id=item.id)
+    assert (fetched.is_all_day, fetched.start, fetched.end) == (True, day, day)
+    berlin = EWSTimeZone("Europe/Berlin")
+    view = account.calendar.view(start=EWSDateTime(2027, 4, 5, 12, tzinfo=berlin),
+                                 end=EWSDateTime(2027, 4, 5, 13, tzinfo=berlin))
+    assert [i.subject for i in view] == ["Trade fair"]

@@ -115,3 +115,45 @@ def test_port_in_use_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[s
         port = taken.getsockname()[1]
         assert main(["sandbox", "--state", str(tmp_path), "--port", str(port)]) == 2
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_sync_state_survives_a_restart(tmp_path: Path, seeded_tls: Path, schema_checker: SchemaChecker,
+                                       exchangelib_trusting_session_ca: None) -> None:
+    from exchangelib import DELEGATE, NTLM, Account, Configuration, Credentials
+    from exchangelib.items import SEND_TO_NONE
+    from exchangelib.protocol import CachingProtocol
+
+    from tests.sandbox.conftest import finish_checked, start_checked
+
+    config = SandboxConfig(users=(SandboxUser("CONTOSO", "alice", "Alice-Pass-1"),), mailboxes=("alice@contoso.com",))
+    state = tmp_path / "state"
+
+    def account_for(server: SandboxServer) -> Account:
+        credentials = Credentials("CONTOSO\\alice", "Alice-Pass-1")
+        return Account("alice@contoso.com", access_type=DELEGATE, autodiscover=False, config=Configuration(
+            service_endpoint=server.url, credentials=credentials, auth_type=NTLM))
+
+    server = start_checked(config, state, seeded_tls, schema_checker)
+    try:
+        server.add_calendar_item("alice@contoso.com", (
+            '<t:CalendarItem xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><t:Subject>One'
+            "</t:Subject><t:Start>2027-07-01T08:00:00Z</t:Start><t:End>2027-07-01T09:00:00Z</t:End></t:CalendarItem>"))
+        calendar = account_for(server).calendar
+        assert [kind for kind, _ in calendar.sync_items()] == ["create"]
+        sync_state = calendar.item_sync_state
+    finally:
+        finish_checked(server, schema_checker)
+        CachingProtocol.clear_cache()
+
+    server = start_checked(config, state, seeded_tls, schema_checker)
+    try:
+        account = account_for(server)
+        calendar = account.calendar
+        assert list(calendar.sync_items(sync_state=sync_state)) == []
+        (item,) = list(calendar.all())
+        item.subject = "One, moved"
+        item.save(update_fields=["subject"], send_meeting_invitations=SEND_TO_NONE)
+        assert [(kind, i.subject) for kind, i in calendar.sync_items(sync_state=sync_state)] == [
+            ("update", "One, moved")]
+    finally:
+        finish_checked(server, schema_checker)
