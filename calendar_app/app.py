@@ -144,7 +144,11 @@ class AppShell:
 
     def watch_certificate(self, settings: Settings) -> None:
         """Warn in the window when the pinned certificate expires soon or the server presents another one."""
-        from calendar_app.gui.certificate_warning_bar import CertificateWarningBar, CertificateWatcher
+        from calendar_app.gui.certificate_warning_bar import (
+            CertificateWarningBar,
+            CertificateWatcher,
+            show_above_calendar,
+        )
         from calendar_app.services.certificate_watch import expiry_notices, presented_certificate_notice
         from calendar_app.services.setup import SetupError, load_current_setup
 
@@ -158,9 +162,8 @@ class AppShell:
 
         def show(notices: list[Any]) -> None:
             if self.window is not None:
-                self.window.addToolBarBreak()
-                self.warning_bar = CertificateWarningBar(notices, self.trust_new_certificate, self.window)
-                self.window.addToolBar(self.warning_bar)
+                self.warning_bar = CertificateWarningBar(notices, self.trust_new_certificate)
+                show_above_calendar(self.window, self.warning_bar)
 
         self.watcher = CertificateWatcher(check, show)
 

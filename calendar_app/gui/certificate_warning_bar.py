@@ -5,21 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolBar, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
 
 from calendar_app.gui.setup_wizard.background import BackgroundJob, shared_pool
 from calendar_app.services.certificate_watch import CertificateNotice, NoticeKind
 
 
-class CertificateWarningBar(QToolBar):
+class CertificateWarningBar(QFrame):
     def __init__(self, notices: list[CertificateNotice], on_trust_new: Callable[[], None],
                  parent: QWidget | None = None) -> None:
-        super().__init__("Certificate warnings", parent)
-        self.setMovable(False)
+        super().__init__(parent)
         self.setObjectName("certificate-warning-bar")
-        body = QWidget()
-        body.setStyleSheet("background: #fff4e5; color: #5f3b00;")
-        layout = QHBoxLayout(body)
+        self.setStyleSheet("#certificate-warning-bar { background: #fff4e5; border-bottom: 1px solid #e0b878; }"
+                           " QLabel { color: #5f3b00; }")
+        layout = QHBoxLayout(self)
         self.label = QLabel("\n".join(n.message for n in notices))
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
@@ -29,7 +28,19 @@ class CertificateWarningBar(QToolBar):
         self.trust_button.clicked.connect(on_trust_new)
         self.trust_button.setVisible(any(n.kind is not NoticeKind.EXPIRING for n in notices))
         layout.addWidget(self.trust_button)
-        self.addWidget(body)
+
+
+def show_above_calendar(window: QMainWindow, bar: CertificateWarningBar) -> None:
+    """Put the banner above the window's central widget (a tool bar could hide the button in its overflow)."""
+    central = window.takeCentralWidget()  # taken, not deleted
+    container = QWidget()
+    layout = QVBoxLayout(container)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(bar)
+    if central is not None:
+        layout.addWidget(central, 1)
+    window.setCentralWidget(container)
 
 
 class CertificateWatcher(QObject):

@@ -31,7 +31,7 @@ from calendar_app.exchange.connection_settings import AuthType, SignInMode
 from calendar_app.gui.setup_wizard.background import BackgroundJob, BusyIndicator, shared_pool
 from calendar_app.gui.setup_wizard.common import MessageLine, wrapped
 from calendar_app.logging_setup import register_secret
-from calendar_app.security.keystore import KeystoreError, read_keystore
+from calendar_app.security.keystore import KeystoreEntry, KeystoreError, read_keystore
 from calendar_app.security.secret_store import SecretStore
 from calendar_app.security.security_profile import installed_keystore_path, read_keystore_file, validate_for_trust
 from calendar_app.services.connection_test import (
@@ -145,7 +145,7 @@ class SettingsDialog(QDialog):
         form.addRow("Rep's mailbox:", self.mailbox_edit)
         return tab
 
-    def _show_entries(self, entries: tuple) -> None:  # type: ignore[type-arg]
+    def _show_entries(self, entries: tuple[KeystoreEntry, ...]) -> None:
         self.keystore_table.setRowCount(0)
         for entry in entries:
             row = self.keystore_table.rowCount()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from cryptography import x509
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -36,7 +37,8 @@ from calendar_app.security.ews_url import parse_ews_url
 _PROBLEM_BRUSH = QBrush(QColor("#b00020"))
 
 
-def _capture_and_assess(url: str, cancel: threading.Event) -> tuple[str, tuple, ChainAssessment]:
+def _capture_and_assess(url: str, cancel: threading.Event) -> tuple[str, tuple[x509.Certificate, ...],
+                                                                     ChainAssessment]:
     endpoint = parse_ews_url(url)
     chain = capture_chain(endpoint)
     assessment = assess_chain(chain.certificates, endpoint.host)
@@ -128,7 +130,8 @@ class CertificatePage(KeepingPage):
         self.completeChanged.emit()
 
     def _captured(self, result: object) -> None:
-        source, certificates, assessment = result  # type: ignore[misc]
+        assert isinstance(result, tuple)
+        source, certificates, assessment = result
         self.state.certificates = certificates
         self.state.assessment = assessment
         self.state.certificate_source = source

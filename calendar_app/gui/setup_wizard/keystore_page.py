@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography import x509
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
@@ -145,12 +146,12 @@ class KeystorePage(KeepingPage):
         self._accept(data, password, f"New keystore with '{alias}' (SHA-256 {sha256_fingerprint(leaf)})")
         return True
 
-    def ask_trust(self, certificate: object) -> bool:
+    def ask_trust(self, certificate: x509.Certificate) -> bool:
         """keytool's "Trust this certificate? [no]:", with the fingerprint to compare by phone."""
         box = QMessageBox(QMessageBox.Icon.Question, "Trust this certificate?",
-                          f"Owner: {common_name(certificate.subject)}\n"  # type: ignore[attr-defined]
-                          f"Issuer: {common_name(certificate.issuer)}\n\n"  # type: ignore[attr-defined]
-                          f"SHA-256 fingerprint:\n{sha256_fingerprint(certificate)}\n\n"  # type: ignore[arg-type]
+                          f"Owner: {common_name(certificate.subject)}\n"
+                          f"Issuer: {common_name(certificate.issuer)}\n\n"
+                          f"SHA-256 fingerprint:\n{sha256_fingerprint(certificate)}\n\n"
                           "Compare the fingerprint with the one your Exchange administrator gives you. "
                           "Trust this certificate?",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
