@@ -35,12 +35,16 @@ $(PACKAGE_STAMP): pyproject.toml $(STAMP)
 package: $(PACKAGE_STAMP)
 	PYTHON=$(BIN)/python packaging/build-linux.sh
 
-## make screenshots: PNGs of every view and dialog under Xvfb into docs/screenshots (one view also at 200%)
+## make screenshots: PNGs of every view and dialog under Xvfb into docs/screenshots (one view also at 200%;
+## every set-up wizard page at 100% and 200%)
 SCREENSHOTS ?= docs/screenshots
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python tools/screenshots.py $(SCREENSHOTS)
 	QT_QPA_PLATFORM=xcb QT_SCALE_FACTOR=2 xvfb-run -a -s "-screen 0 3200x2000x24" \
 		$(BIN)/python tools/screenshots.py $(SCREENSHOTS) --only week --suffix @2x
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python tools/wizard_screenshots.py $(SCREENSHOTS)
+	QT_QPA_PLATFORM=xcb QT_SCALE_FACTOR=2 xvfb-run -a -s "-screen 0 3200x2000x24" \
+		$(BIN)/python tools/wizard_screenshots.py $(SCREENSHOTS) --suffix @2x
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

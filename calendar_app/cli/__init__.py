@@ -21,12 +21,14 @@ from calendar_app.cli import (
     sandbox_command,
     status_command,
     sync_command,
+    test_connection_command,
 )
 from calendar_app.cli.errors import CliError
 from calendar_app.cli.self_test_command import add_self_test_option
 
 COMMAND_MODULES = (gui_command, paths_command, sandbox_command, cert_command, keystore_command, configure_command,
-                   appointments_command, sync_command, status_command)
+                   appointments_command, sync_command, status_command,
+                   test_connection_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
+from calendar_app.domain.sign_in import AuthType, SignInMode
 
-class SignInMode(enum.StrEnum):
-    # the documented set-up: one service account acting for the rep through ExchangeImpersonation
-    IMPERSONATION = "impersonation"
-    # the rep signs in as themselves: no account on this desktop can reach other mailboxes
-    OWN_ACCOUNT = "own-account"
-
-
-class AuthType(enum.StrEnum):
-    NTLM = "NTLM"
-    BASIC = "Basic"
+__all__ = ["AuthType", "ConnectionSettings", "SignInMode"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,164 @@
+"""The Exchange half of the connection test: one small EWS call per step, each failure classified.
+
+The steps run in order on one account (the same account factory and pinned transport the sync
+engine uses), so a step only runs when the ones before it worked. Every failure becomes a
+`ProbeFailure` with a `ProbeProblem` kind; the services layer turns kinds into advice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from exchangelib import Account, CalendarItem, EWSDateTime, EWSTimeZone
+from exchangelib.errors import (
+    ErrorAccessDenied,
+    ErrorImpersonateUserDenied,
+    ErrorImpersonationFailed,
+    ErrorNonExistentMailbox,
+    ErrorServerBusy,
+    ErrorTimeoutExpired,
+    EWSError,
+    RateLimitError,
+    TransportError,
+    UnauthorizedError,
+)
+from exchangelib.items import SEND_TO_NONE
+
+from calendar_app.exchange.account_factory import (
+    AdapterFactory,
+    close_account,
+    format_server_version,
+    make_account,
+)
+from calendar_app.exchange.connection_settings import ConnectionSettings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PROBE_SUBJECT = "calendar-app connection test (safe to delete)"
+
+
+class ProbeProblem(enum.Enum):
+    UNAUTHORIZED = "unauthorized"  # HTTP 401: user name or password, or the auth type is off
+    IMPERSONATION_DENIED = "impersonation-denied"
+    NO_MAILBOX = "no-mailbox"
+    ACCESS_DENIED = "access-denied"
+    BUSY = "busy"
+    TIMEOUT = "timeout"
+    TRANSPORT = "transport"  # the connection broke, TLS failed, HTTP 5xx
+    OTHER = "other"
+
+
+class ProbeFailure(Exception):
+    def __init__(self, problem: ProbeProblem, detail: str) -> None:
+        super().__init__(detail)
+        self.problem = problem
+        self.detail = detail
+
+
+class ExchangeProbe:
+    """Holds one account for the steps of one test. Call `close()` when done (also after a failure)."""
+
+    def __init__(self, settings: ConnectionSettings, password: str, adapter_factory: AdapterFactory,
+                 timezone: str = "UTC") -> None:
+        self._settings = settings
+        self._password = password
+        self._adapter_factory = adapter_factory
+        self._timezone = timezone
+        self._account: Account | None = None
+
+    def sign_in(self) -> str:
+        """NTLM (or Basic) sign-in plus the server's version, in one ConvertId round trip.
+        Returns the version as 'build|api_version' for the settings to pin."""
+        def action() -> str:
+            self._account = make_account(self._settings, self._password, self._adapter_factory,
+                                         timezone=self._timezone)
+            return format_server_version(self._account.protocol.version)
+        return _classified(action)
+
+    def open_mailbox(self) -> str:
+        """Impersonate the rep (or open one's own mailbox): GetFolder on the calendar."""
+        return _classified(lambda: str(self._require_account().calendar.name or "Calendar"))
+
+    def read_calendar(self) -> int:
+        """A CalendarView over the next week; returns how many items it holds."""
+        def action() -> int:
+            account = self._require_account()
+            start = EWSDateTime.now(EWSTimeZone(self._timezone))
+            items = account.calendar.view(start=start, end=start + dt.timedelta(days=7)).only("subject")
+            return len(list(items))
+        return _classified(action)
+
+    def write_probe(self) -> None:
+        """Create a private, free, invitation-less item far in the future, then delete it."""
+        def action() -> None:
+            account = self._require_account()
+            zone = EWSTimeZone(self._timezone)
+            start = EWSDateTime.now(zone).replace(microsecond=0) + dt.timedelta(days=3650)
+            item = CalendarItem(account=account, folder=account.calendar, subject=PROBE_SUBJECT,
+                                start=start, end=start + dt.timedelta(minutes=15), sensitivity="Private",
+                                legacy_free_busy_status="Free", reminder_is_set=False)
+            item.save(send_meeting_invitations=SEND_TO_NONE)
+            item.delete(send_meeting_cancellations=SEND_TO_NONE)
+        _classified(action)
+
+    def streaming_subscription(self) -> None:
+        """Subscribe to streaming notifications on the calendar and unsubscribe again."""
+        def action() -> None:
+            calendar = self._require_account().calendar
+            subscription_id = calendar.subscribe_to_streaming()
+            calendar.unsubscribe(subscription_id)
+        _classified(action)
+
+    def close(self) -> None:
+        if self._account is not None:
+            try:
+                close_account(self._account)
+            except Exception:
+                log.debug("closing the probe account failed", exc_info=True)
+            self._account = None
+
+    def _require_account(self) -> Account:
+        if self._account is None:
+            raise ProbeFailure(ProbeProblem.OTHER, "sign in first")
+        return self._account
+
+
+def _classified(action: Callable[[], T]) -> T:
+    """Run one probe call; turn exchangelib's exceptions into ProbeFailure with a kind."""
+    try:
+        return action()
+    except ProbeFailure:
+        raise
+    except Exception as error:
+        raise ProbeFailure(classify(error), _detail(error)) from error
+
+
+def classify(error: Exception) -> ProbeProblem:
+    if isinstance(error, UnauthorizedError):
+        return ProbeProblem.UNAUTHORIZED
+    if isinstance(error, ErrorImpersonateUserDenied | ErrorImpersonationFailed):
+        return ProbeProblem.IMPERSONATION_DENIED
+    if isinstance(error, ErrorNonExistentMailbox):
+        return ProbeProblem.NO_MAILBOX
+    if isinstance(error, ErrorAccessDenied):
+        return ProbeProblem.ACCESS_DENIED
+    if isinstance(error, ErrorServerBusy | RateLimitError):
+        return ProbeProblem.BUSY
+    if isinstance(error, ErrorTimeoutExpired | TimeoutError):
+        return ProbeProblem.TIMEOUT
+    if isinstance(error, TransportError | OSError):
+        return ProbeProblem.TRANSPORT
+    return ProbeProblem.OTHER
+
+
+def _detail(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    if isinstance(error, EWSError) and type(error).__name__.startswith("Error") and type(error).__name__ not in text:
+        text = f"{type(error).__name__}: {text}"
+    return text.splitlines()[0][:400]
