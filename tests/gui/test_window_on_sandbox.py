@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from calendar_app.domain import new_appointment
 from calendar_app.domain.sign_in import SignInMode
 from calendar_app.gui.sync_controller import SyncController
 from calendar_app.services.calendar_service import CalendarService
@@ -114,3 +115,37 @@ def test_edits_made_while_exchange_is_unreachable_arrive_afterwards(
     qtbot.waitUntil(lambda: "Written offline" in on_server(remote), timeout=30000)
     qtbot.waitUntil(lambda: controller.current_status().state is ConnectionState.ONLINE, timeout=30000)
     assert len(remote.items()) == 1  # exactly once, after all the failed tries
+
+
+def test_a_conflict_resolved_in_the_dialog_reaches_exchange(
+        qtbot: QtBot, service: CalendarService, remote: SandboxRemote, controller: SyncController) -> None:
+    # A meeting both sides know; then the rep renames it here while someone else renames it and
+    # moves it in Outlook. The engine's push meets the stale change key and records the conflict.
+    meeting = new_appointment(subject="Northwind renewal", start=at(0, 10), end=at(0, 11, 30),
+                              timezone="Europe/Berlin", location="Northwind HQ")
+    service.save(meeting)
+    engine = SyncEngine(service.database, remote)
+    assert engine.run_once().converged
+    [item] = remote.items()
+    remote.external_update(item.item_id, subject="Northwind renewal (their title)", start=at(0, 11),
+                           end=at(0, 12, 30))
+    service.save(meeting.with_changes(subject="Northwind renewal (final terms)"))
+    assert engine.run_once().new_conflicts == 1
+
+    window = make_window(qtbot, service, Settings(integration_enabled=True), sync_source=controller)
+    controller.start()
+    assert window.model.stored(meeting.uuid).sync_state == "conflict"
+    dialog = window.open_appointment(meeting.uuid)
+    assert dialog is window.conflict_dialog and dialog is not None
+    # the move was made on one side only: it merged silently; only the title is in question
+    assert [label for label, _ in dialog.groups] == ["Subject"]
+    dialog.choose("Subject", 0)  # keep mine
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+
+    def settled_on_server() -> bool:
+        [now] = remote.items()
+        return (now.appointment.subject, now.appointment.start) == ("Northwind renewal (final terms)", at(0, 11))
+
+    qtbot.waitUntil(settled_on_server, timeout=30000)
+    qtbot.waitUntil(lambda: window.model.stored(meeting.uuid).sync_state == "synced", timeout=30000)
+    assert service.conflicts(meeting.uuid) == []
