@@ -41,7 +41,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calendar_app.services.exchange_setup import SetupError, SetupRequest, apply_setup
+    from calendar_app.services.exchange_setup import SetupRequest, apply_setup
+    from calendar_app.services.setup import SetupError
     from calendar_app.services.sync_session import secret_store_for
     from calendar_app.store.app_paths import AppPaths
 

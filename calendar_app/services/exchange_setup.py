@@ -3,8 +3,9 @@
 
 Order matters: everything is validated first — the URL, the mailbox, the keystore with its
 password, and (when the integration is enabled) a real connection through the pinned transport —
-and only then are the keystore copied, the passwords put in the keyring and the settings saved.
-A failed step leaves the profile exactly as it was.
+and only then is the set-up saved, by the wizard's own all-or-nothing `services.setup.apply_setup`
+(keystore, keyring, settings file; earlier parts put back if a later one fails). A failed step
+leaves the profile exactly as it was.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from cryptography import x509
 from calendar_app.domain.appointment import is_valid_email
 from calendar_app.domain.remote_errors import RemoteError
 from calendar_app.exchange.account_factory import close_account, make_account
-from calendar_app.exchange.connection_settings import SignInMode
+from calendar_app.exchange.connection_settings import AuthType, SignInMode
 from calendar_app.exchange.exchange_calendar import ExchangeCalendar
 from calendar_app.security.certificate_details import sha256_fingerprint
 from calendar_app.security.ews_url import InvalidEwsUrlError, parse_ews_url
@@ -25,19 +26,16 @@ from calendar_app.security.keystore import KeystoreError
 from calendar_app.security.pinned_transport import PinnedTlsAdapter
 from calendar_app.security.secret_store import EXCHANGE_PASSWORD, SecretStore, SecretStoreError
 from calendar_app.security.security_profile import (
-    install_keystore,
     load_installed_keystore,
     read_keystore_file,
     validate_for_trust,
 )
+from calendar_app.services.setup import SetupError, SetupPlan, load_current_setup
+from calendar_app.services.setup import apply_setup as save_setup
 from calendar_app.services.sync_session import connection_settings, local_zone_name
 from calendar_app.store.app_paths import AppPaths
 from calendar_app.store.errors import StoreError
-from calendar_app.store.settings_file import Settings, load_settings, save_settings
-
-
-class SetupError(Exception):
-    """A value the admin must fix; `str()` says which and how. Nothing was changed."""
+from calendar_app.store.settings_file import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -117,14 +115,18 @@ def apply_setup(paths: AppPaths, request: SetupRequest, secrets: SecretStore) ->
     try:
         if request.keystore_file is not None:
             assert request.keystore_password is not None
-            installed = install_keystore(request.keystore_file, request.keystore_password, paths.keystore_dir, secrets)
-            settings = settings.with_changes(keystore_file=str(installed.path))
-        if request.password:
-            secrets.set(EXCHANGE_PASSWORD, request.password)
-        save_settings(paths.settings_file, settings)
-    except (KeystoreError, SecretStoreError, StoreError, OSError) as error:
-        raise SetupError(str(error)) from error
-    return SetupResult(settings, tuple(notes), checked)
+            keystore_data, keystore_password = request.keystore_file.read_bytes(), request.keystore_password
+        else:
+            current_setup = load_current_setup(paths, secrets)
+            keystore_data, keystore_password = current_setup.keystore_data, current_setup.keystore_password
+    except OSError as error:
+        raise SetupError(f"The keystore {request.keystore_file} cannot be read ({error.strerror}).") from error
+    saved = save_setup(SetupPlan(
+        ews_url=settings.ews_url, mailbox=mailbox, username=username, password=password,
+        keystore_data=keystore_data, keystore_password=keystore_password, sign_in_mode=SignInMode(mode),
+        auth_type=AuthType(settings.auth_type), server_version=settings.server_version,
+        integration_enabled=enabled), paths, secrets)
+    return SetupResult(saved, tuple(notes), checked)
 
 
 def _check(settings: Settings, password: str, trusted: tuple[x509.Certificate, ...]) -> str:

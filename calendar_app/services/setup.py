@@ -78,7 +78,7 @@ def apply_setup(plan: SetupPlan, paths: AppPaths, secrets: SecretStore) -> Setti
         save_settings(paths.settings_file, settings)
     except (KeystoreError, SecretStoreError, StoreError, OSError) as error:
         _restore(snapshot, paths, secrets)
-        raise SetupError(f"The set-up was not saved: {error} Nothing was changed; fix this and press Finish "
+        raise SetupError(f"The set-up was not saved: {error} Nothing was changed; fix this and save "
                          "again.") from error
     log.info("set-up saved: %s for %s (%s, %s)", plan.ews_url, plan.mailbox, plan.sign_in_mode.value,
              plan.auth_type.value)
