@@ -87,6 +87,33 @@ def test_create_move_and_cancel_reach_exchange(qtbot: QtBot, service: CalendarSe
     QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=drop)
     qtbot.waitUntil(lambda: on_server(remote)["Call with Fabrikam"][0] == at(2, 16), timeout=30000)
 
+    def updates_sent() -> list[str]:
+        return [m.recipient for m in sandbox.server.sent_messages(REP_MAILBOX, kind="update")]
+
+    assert updates_sent() == ["buyer@fabrikam.example"]  # a time change: the attendee hears once
+
+    # edit in the editor: a change of place reaches the server and the attendee hears once more
+    editor = window.open_appointment(uuid)
+    assert editor is window.editor and editor is not None
+    editor.location.setText("Teams")
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+
+    def server_location() -> str:
+        [item] = remote.items()
+        return item.appointment.location
+
+    qtbot.waitUntil(lambda: server_location() == "Teams", timeout=30000)
+    assert updates_sent() == ["buyer@fabrikam.example"] * 2
+
+    # cancel, then undo within the undo window: nothing reaches the server
+    dialog = window.cancel_appointment(uuid)
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.undo_bar.undo_button, Qt.MouseButton.LeftButton)
+    window.request_sync()
+    qtbot.wait(1500)  # past the undo window and a catch-up run
+    assert "Call with Fabrikam" in on_server(remote)
+    assert sandbox.server.sent_messages(REP_MAILBOX, kind="cancellation") == []
+
     # cancel: confirmed, the undo window passes, then the attendee gets one cancellation
     dialog = window.cancel_appointment(uuid)
     qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)

@@ -19,6 +19,7 @@ from typing import Any
 from cryptography import x509
 
 from calendar_app.domain.appointment import SYNCED_FIELDS, Appointment
+from calendar_app.domain.remote_errors import ItemGone
 from calendar_app.domain.remote_items import RemoteItem, SendTo
 from calendar_app.exchange.account_factory import close_account, make_account
 from calendar_app.exchange.connection_settings import ConnectionSettings, SignInMode
@@ -141,8 +142,13 @@ class SandboxRemote(ExchangeCalendar):
 
     def items(self) -> list[RemoteItem]:
         ids = [stored.item_id for stored in self.server.calendar_items(REP_MAILBOX)]
+        found: list[RemoteItem] = []
         with self._faults_aside():
-            return [self.outlook.get(item_id) for item_id in ids]
+            for item_id in ids:
+                # the app's sync thread may delete an item between the listing and the read
+                with contextlib.suppress(ItemGone):
+                    found.append(self.outlook.get(item_id))
+        return found
 
     def invitation_counts(self) -> dict[str, int]:
         sent = self.server.sent_messages(REP_MAILBOX)
