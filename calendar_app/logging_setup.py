@@ -81,5 +81,9 @@ def configure_logging(log_file: Path, *, level: int = logging.INFO, to_stderr: b
     # urllib3/requests_ntlm log headers at DEBUG: keep them quiet even when we debug.
     for noisy in ("urllib3", "requests_ntlm", "spnego", "exchangelib"):
         logging.getLogger(noisy).setLevel(max(level, logging.INFO))
+    # On a failed request exchangelib logs the whole SOAP request and response at ERROR: the
+    # reps' appointments (subjects, attendees, notes) do not belong in a log file. Our exchange
+    # layer logs each failure itself, as a typed error with its explanation.
+    logging.getLogger("exchangelib.util").setLevel(logging.CRITICAL)
     log_file.chmod(0o600)
     return log_file
