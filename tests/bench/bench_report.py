@@ -97,7 +97,8 @@ def main(argv: list[str]) -> int:
                         str(args.view_runs), "--json", str(views_json)], cwd=REPO_ROOT, check=True)
         views = json.loads(views_json.read_text())
     results["7_peak_rss"] = views.pop("peak_rss")
-    results["8_calendar_views"] = {name: {k: round(v, 1) for k, v in figures.items()} for name, figures in views.items()}
+    results["8_calendar_views"] = {name: {k: round(v, 1) for k, v in figures.items()}
+                                   for name, figures in views.items()}
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print("\n" + table(results))
     return 0
