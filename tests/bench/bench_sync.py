@@ -304,10 +304,12 @@ def bench_gui_stall(server: SandboxServer, folder: Path, items: int) -> dict[str
     controller.start()
     deadline = time.perf_counter() + 600
     done = False
+    next_check = 0.0
     while time.perf_counter() < deadline and not done:
         app.processEvents()
         time.sleep(0.001)
-        if controller.reports_seen:
+        if controller.reports_seen and time.perf_counter() >= next_check:  # the harness's own reads stay rare
+            next_check = time.perf_counter() + 0.1
             with reader.reading() as c:
                 done = int(c.execute("SELECT COUNT(*) FROM appointments").fetchone()[0]) >= items
     # a moment more for the window to take in the last report
