@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -183,6 +184,9 @@ def main(argv: list[str]) -> int:
         results["new_editor_open"] = measure("editor open (new appointment)", args.runs,
                                              lambda _i: (window.new_appointment().repaint(),
                                                          window.editor.reject()))  # type: ignore[union-attr]
+        # peak RSS of this process: 50,000 stored, the Month view was open (issue 9, benchmark 7)
+        results["peak_rss"] = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        print(f"peak RSS: {results['peak_rss']['peak_rss_mb']:.0f} MB")
         window.close()
         database.close()
     if args.json:
