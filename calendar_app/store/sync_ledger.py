@@ -19,7 +19,7 @@ from calendar_app.domain.appointment import Appointment
 from calendar_app.domain.field_groups import FIELD_GROUPS
 from calendar_app.store.appointment_repository import _COLUMNS, _row_values, appointment_from_row, changed_fields
 from calendar_app.store.clock import utc_now_text, utc_text
-from calendar_app.store.database import Database
+from calendar_app.store.sync_records import SyncRecords
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,9 @@ class MergeLike(Protocol):
 MergeT = TypeVar("MergeT", bound=MergeLike)
 
 
-
-class SyncLedger:
-    def __init__(self, database: Database) -> None:
-        self._db = database
+class SyncLedger(SyncRecords):
+    """The engine's side of the sync records: every outcome of a push or pull is one transaction.
+    Folder sync states, per-item status and conflicts come from `SyncRecords`."""
 
     # ------------------------------------------------------------------ reads
     def item(self, uuid: str) -> LocalItem | None:
@@ -231,21 +230,6 @@ class SyncLedger:
         with self._db.reading() as c:
             rows = c.execute("SELECT item_id, uuid FROM sync_status WHERE awaiting_pull = 1 AND item_id IS NOT NULL")
             return {str(r[0]): str(r[1]) for r in rows}
-
-    # ------------------------------------------------------------------ folders
-    def folder_sync_state(self, folder: str) -> str | None:
-        with self._db.reading() as c:
-            row = c.execute("SELECT sync_state FROM folder_sync_state WHERE folder = ?", (folder,)).fetchone()
-        return None if row is None else row[0]
-
-    def set_folder_sync_state(self, folder: str, sync_state: str | None) -> None:
-        with self._db.transaction() as c:
-            c.execute(
-                "INSERT INTO folder_sync_state (folder, sync_state, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (folder) DO UPDATE SET sync_state = excluded.sync_state, "
-                "updated_at = excluded.updated_at",
-                (folder, sync_state, utc_now_text()),
-            )
 
     def failed_items(self) -> list[tuple[str, str]]:
         with self._db.reading() as c:
