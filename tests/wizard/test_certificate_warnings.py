@@ -77,7 +77,8 @@ def test_window_warns_and_trust_leads_to_the_certificate_step(qtbot: QtBot, sand
     qtbot.waitUntil(lambda: shell.warning_bar is not None, timeout=30000)
     text = shell.warning_bar.label.text()
     assert old in text and sandbox.certificate_sha256 in text
-    assert shell.warning_bar.trust_button.isVisibleTo(shell.window)
+    # Qt shows widgets added to a visible window on its next turn of the event loop
+    qtbot.waitUntil(lambda: shell.warning_bar.trust_button.isVisibleTo(shell.window), timeout=5000)
     shell.warning_bar.trust_button.click()
     wizard = shell.wizard
     assert wizard.current_page_id() is PageId.CERTIFICATE
