@@ -66,10 +66,16 @@ def appointment_from_row(row: sqlite3.Row | tuple[object, ...]) -> Appointment:
     return Appointment.from_dict(trusted=True, data={
         "uuid": uuid, "subject": subject, "location": location, "body": body,
         "start": start_local, "end": end_local, "timezone": timezone, "is_all_day": bool(is_all_day),
-        "required_attendees": json.loads(str(required)), "optional_attendees": json.loads(str(optional)),
+        "required_attendees": _text_list(required), "optional_attendees": _text_list(optional),
         "reminder_minutes": reminder, "free_busy": free_busy, "is_private": bool(is_private),
-        "categories": json.loads(str(categories)),
+        "categories": _text_list(categories),
     })
+
+
+def _text_list(stored: object) -> list[str]:
+    # Most appointments have no optional attendees and many no attendees at all: skipping the
+    # JSON decoder for those is a large share of reading a 2,000-item month.
+    return [] if stored == "[]" else list(json.loads(str(stored)))
 
 
 def changed_fields(before: Appointment, after: Appointment) -> list[str]:
