@@ -4,13 +4,15 @@ Everything here runs against real SQLite files."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from calendar_app.domain import Appointment, new_appointment
+from calendar_app.domain import Appointment, FreeBusy, new_appointment
 from calendar_app.store import AppointmentRepository, Database, Outbox, StoreError, SyncRecords
+from calendar_app.store.appointment_repository import forget_decoded_lists
 from calendar_app.store.errors import (
     DatabaseCorruptError,
     DatabaseFullError,
@@ -236,3 +238,41 @@ def test_range_query_finds_a_long_appointment_that_started_long_before(db: Datab
     found = repo.between(datetime(2026, 3, 30, tzinfo=trade_fair.start.tzinfo),
                          datetime(2026, 3, 31, tzinfo=trade_fair.start.tzinfo))
     assert [s.appointment.subject for s in found] == ["Trade fair season"]
+
+
+def test_reading_back_gives_every_field_as_written(db: Database) -> None:
+    repo = AppointmentRepository(db)
+    full = new_appointment(
+        subject="Quarterly review", start=datetime(2026, 6, 1, 14, 30), end=datetime(2026, 6, 1, 16),
+        timezone="America/New_York", location="Room 4", body="Agenda:\n1. numbers", reminder_minutes=None,
+        required_attendees=("a@contoso.com", "b@contoso.com"), optional_attendees=("c@contoso.com",),
+        free_busy=FreeBusy.TENTATIVE, is_private=True, categories=("Customer", "Renewal"))
+    plain = appointment("plain", 9)
+    repo.add(full)
+    repo.add(plain)
+    again = {s.appointment.uuid: s.appointment for s in repo.between(datetime(2026, 1, 1, tzinfo=UTC),
+                                                                      datetime(2027, 1, 1, tzinfo=UTC))}
+    assert again == {full.uuid: full, plain.uuid: plain}
+    assert again[full.uuid].start.tzinfo == ZoneInfo("America/New_York")
+    forget_decoded_lists()  # a cold read decodes the lists again, to the same values
+    assert repo.get(full.uuid).appointment == full
+
+
+def test_range_query_orders_by_start_then_uuid(db: Database) -> None:
+    repo = AppointmentRepository(db)
+    same_start = [appointment(f"same {n}", 10) for n in range(6)]
+    for a in [appointment("late", 15), *same_start, appointment("early", 8)]:
+        repo.add(a)
+    found = [s.appointment for s in repo.between(datetime(2026, 5, 4, tzinfo=UTC), datetime(2026, 5, 5, tzinfo=UTC))]
+    assert found[0].subject == "early" and found[-1].subject == "late"
+    assert [a.uuid for a in found[1:-1]] == sorted(a.uuid for a in same_start)
+
+
+def test_a_row_naming_an_unknown_zone_gives_a_clear_error(db: Database) -> None:
+    repo = AppointmentRepository(db)
+    stored = appointment("zone gone", 9)
+    repo.add(stored)
+    with db.transaction() as c:  # as after a tzdata downgrade removed the zone
+        c.execute("UPDATE appointments SET timezone = 'Mars/Olympus_Mons' WHERE uuid = ?", (stored.uuid,))
+    with pytest.raises(StoreError, match=r"unknown time zone 'Mars/Olympus_Mons'.*tzdata"):
+        repo.get(stored.uuid)

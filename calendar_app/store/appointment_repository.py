@@ -11,8 +11,9 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calendar_app.domain.appointment import SYNCED_FIELDS, Appointment
+from calendar_app.domain.appointment import SYNCED_FIELDS, Appointment, FreeBusy, appointment_from_trusted_values
 from calendar_app.store.clock import utc_now_text, utc_text
 from calendar_app.store.database import Database
 from calendar_app.store.errors import StoreError
@@ -60,22 +61,60 @@ def _row_values(a: Appointment) -> dict[str, object]:
 
 
 def appointment_from_row(row: sqlite3.Row | tuple[object, ...]) -> Appointment:
+    """Build the appointment of a stored row. Trusted: every row was validated when it was
+    written (and the schema keeps its shape), so reading a 2,000-item month only converts."""
     (uuid, subject, location, body, start_local, end_local, timezone, is_all_day, required,
      optional, reminder, free_busy, is_private, categories) = tuple(row)[:14]
-    # trusted: every row was validated when it was written (and the schema keeps its shape)
-    return Appointment.from_dict(trusted=True, data={
-        "uuid": uuid, "subject": subject, "location": location, "body": body,
-        "start": start_local, "end": end_local, "timezone": timezone, "is_all_day": bool(is_all_day),
-        "required_attendees": _text_list(required), "optional_attendees": _text_list(optional),
-        "reminder_minutes": reminder, "free_busy": free_busy, "is_private": bool(is_private),
-        "categories": _text_list(categories),
+    zone = _ZONES.get(timezone)
+    if zone is None:
+        zone = _zone_for_row(str(timezone))
+    return appointment_from_trusted_values({
+        "uuid": uuid, "subject": subject, "start": datetime.fromisoformat(str(start_local)).replace(tzinfo=zone),
+        "end": datetime.fromisoformat(str(end_local)).replace(tzinfo=zone), "timezone": timezone,
+        "location": location, "body": body, "is_all_day": bool(is_all_day),
+        "required_attendees": _text_tuple(required), "optional_attendees": _text_tuple(optional),
+        "reminder_minutes": reminder, "free_busy": _FREE_BUSY[free_busy],
+        "is_private": bool(is_private), "categories": _text_tuple(categories),
     })
 
 
-def _text_list(stored: object) -> list[str]:
-    # Most appointments have no optional attendees and many no attendees at all: skipping the
-    # JSON decoder for those is a large share of reading a 2,000-item month.
-    return [] if stored == "[]" else list(json.loads(str(stored)))
+_ZONES: dict[str, ZoneInfo] = {}
+_FREE_BUSY = {member.value: member for member in FreeBusy}
+# Decoded attendee and category lists by their stored text: the same categories and the same
+# customers' addresses recur across many rows. Bounded so a long session cannot grow it forever.
+_LISTS: dict[str, tuple[str, ...]] = {"[]": ()}
+_MAX_CACHED_LISTS = 4096
+
+
+def _zone_for_row(name: str) -> ZoneInfo:
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise StoreError(f"A stored appointment names the unknown time zone '{name}'. Install the tzdata "
+                         "package (or update it), then restart the app.") from error
+    _ZONES[name] = zone
+    return zone
+
+
+def forget_decoded_lists() -> None:
+    """Empty the decoded-list cache (for benchmarks that want a read with nothing cached)."""
+    _LISTS.clear()
+    _LISTS["[]"] = ()
+
+
+def _text_tuple(stored: object) -> tuple[str, ...]:
+    text = str(stored)
+    cached = _LISTS.get(text)
+    if cached is None:
+        cached = tuple(json.loads(text))
+        if len(_LISTS) >= _MAX_CACHED_LISTS:
+            forget_decoded_lists()
+        _LISTS[text] = cached
+    return cached
+
+
+def _start_then_uuid(row: tuple[object, ...]) -> tuple[str, str]:
+    return str(row[17]), str(row[0])
 
 
 def changed_fields(before: Appointment, after: Appointment) -> list[str]:
@@ -106,12 +145,15 @@ class AppointmentRepository:
                 "SELECT MAX(julianday(end_utc) - julianday(start_utc)) FROM appointments").fetchone()[0]
             look_back = timedelta(days=float(longest_days or 0.0)) + timedelta(seconds=1)
             rows = c.execute(
-                f"SELECT {_COLUMNS}, COALESCE(s.state, 'pending'), s.last_error, a.is_cancelled "
+                f"SELECT {_COLUMNS}, COALESCE(s.state, 'pending'), s.last_error, a.is_cancelled, a.start_utc "
                 "FROM appointments a LEFT JOIN sync_status s USING (uuid) "
                 "WHERE a.start_utc < ? AND a.start_utc >= ? AND a.end_utc > ? AND a.is_cancelled = 0 "
-                "ORDER BY a.start_utc, a.uuid",
+                "ORDER BY a.start_utc",
                 (utc_text(end), utc_text(start - look_back), utc_text(start)),
             ).fetchall()
+        # The index gives start order; ties are put in uuid order here, because asking SQLite
+        # for it made it sort the whole month in a temporary b-tree (24 ms instead of 10 ms).
+        rows.sort(key=_start_then_uuid)
         return [StoredAppointment(appointment_from_row(r), r[14], r[15], bool(r[16])) for r in rows]
 
     def all(self, *, include_cancelled: bool = False) -> list[StoredAppointment]:

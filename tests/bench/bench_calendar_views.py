@@ -37,7 +37,7 @@ from calendar_app.gui.calendar.navigation import ViewMode
 from calendar_app.gui.main_window import MainWindow
 from calendar_app.services.calendar_service import CalendarService
 from calendar_app.store import Database
-from calendar_app.store.appointment_repository import _row_values
+from calendar_app.store.appointment_repository import _row_values, forget_decoded_lists
 from calendar_app.store.settings_file import Settings
 
 ZONE = ZoneInfo("Europe/Berlin")
@@ -153,6 +153,7 @@ def main(argv: list[str]) -> int:
         def cold() -> None:
             prefetched()
             window.range_loader.invalidate()  # as after a change arrived from sync
+            forget_decoded_lists()  # and nothing else read before either
 
         def flip(i: int) -> None:
             window.step(1 if i % 2 == 0 else -1)

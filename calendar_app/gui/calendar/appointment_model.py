@@ -53,9 +53,13 @@ class AppointmentRangeModel(QAbstractTableModel):
             rows = self._service.list_range(start, end)
         self.beginResetModel()
         self.range_start, self.range_end = start, end
-        rows = [s for s in rows if s.appointment.uuid not in self._hidden]
-        self._rows = sorted(rows, key=_key)
-        self._keys = [_key(s) for s in self._rows]
+        hidden = self._hidden
+        keyed = [(_key(s), s) for s in rows if not hidden or s.appointment.uuid not in hidden]
+        # The store returns start order already; sorting the (key, row) pairs keeps that cheap and
+        # computes each key once (a zone-aware subtraction per row is most of this method's time).
+        keyed.sort(key=lambda pair: pair[0])
+        self._rows = [pair[1] for pair in keyed]
+        self._keys = [pair[0] for pair in keyed]
         self.endResetModel()
 
     def appointments(self) -> list[StoredAppointment]:

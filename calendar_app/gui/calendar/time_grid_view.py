@@ -13,7 +13,18 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QLocale, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QApplication, QFrame, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from calendar_app.domain import FreeBusy
@@ -64,6 +75,7 @@ class TimeGridView(QWidget):
         self.selected_uuid = ""
         self.setAccessibleName("Day and week time grid")
         self._layout_cache: tuple[list[TimedBlock], list[AllDayBar]] | None = None
+        self._header_stale = True
 
         self.header = _DayHeader(self)
         self.scroll = QScrollArea(self)
@@ -109,9 +121,21 @@ class TimeGridView(QWidget):
 
     def _invalidate(self, *_args: object) -> None:
         self._layout_cache = None
+        if not self.isVisible():
+            # The model is shared: while Month or Agenda is shown, laying out this hidden grid on
+            # every range change cost a month jump about 15 ms. showEvent catches up.
+            self._header_stale = True
+            return
+        self._header_stale = False
         self.header.update_height()
         self.header.update()
         self.canvas.update()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._header_stale:
+            self._header_stale = False
+            self.header.update_height()
+        super().showEvent(event)
 
     # ------------------------------------------------------------------ geometry shared by header and grid
     def column_width(self) -> float:
