@@ -83,12 +83,23 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: all of the block or none of it. BEGIN IMMEDIATE takes the
-        write lock up front, so a busy database fails here, before any work is done."""
+        write lock up front, so a busy database fails here, before any work is done.
+
+        Inside another `transaction()` block of the same thread the block is a savepoint of the
+        outer one: still all of it or none of it, but committed only with the outer block. That
+        lets a caller apply many outcomes in one commit (the sync's pull) with the same methods
+        that apply one."""
+        depth: int = getattr(self._local, "depth", 0)
+        if depth:
+            with self._savepoint(depth) as connection:
+                yield connection
+            return
         connection = self.connection()
         try:
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
             raise translate(error, self.path) from error
+        self._local.depth = 1
         try:
             yield connection
             connection.execute("COMMIT")
@@ -103,12 +114,45 @@ class Database:
                 if translated is not error:
                     raise translated from error
             raise
+        finally:
+            self._local.depth = 0
+
+    @contextmanager
+    def _savepoint(self, depth: int) -> Iterator[sqlite3.Connection]:
+        connection = self.connection()
+        name = f"nested_{depth}"
+        try:
+            connection.execute(f"SAVEPOINT {name}")
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from error
+        self._local.depth = depth + 1
+        try:
+            yield connection
+            connection.execute(f"RELEASE {name}")
+        except BaseException as error:
+            if connection.in_transaction:  # SQLite may have rolled the whole transaction back itself
+                try:
+                    connection.execute(f"ROLLBACK TO {name}")
+                    connection.execute(f"RELEASE {name}")
+                except sqlite3.Error:
+                    log.exception("rollback to a savepoint failed on %s", self.path)
+            if isinstance(error, sqlite3.Error):
+                translated = translate(error, self.path)
+                if translated is not error:
+                    raise translated from error
+            raise
+        finally:
+            self._local.depth = depth
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read snapshot (a deferred transaction), errors translated."""
+        """A consistent read snapshot (a deferred transaction), errors translated. Inside this
+        thread's write transaction it reads that transaction, its own writes included."""
         connection = self.connection()
         try:
+            if getattr(self._local, "depth", 0):
+                yield connection
+                return
             connection.execute("BEGIN")
             try:
                 yield connection
