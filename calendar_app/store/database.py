@@ -15,6 +15,7 @@ from pathlib import Path
 
 from calendar_app.store.errors import DatabaseTooNewError, StoreError, translate
 from calendar_app.store.migrations import LATEST_VERSION, MIGRATIONS
+from calendar_app.store.writer_turns import writer_turns_for
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Database:
         self._local = threading.local()
         self._all_connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writer_turns = writer_turns_for(path)
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout_ms: int = 2000) -> Database:
@@ -95,27 +97,32 @@ class Database:
                 yield connection
             return
         connection = self.connection()
+        if not self._writer_turns.acquire(self._busy_timeout_ms / 1000):
+            raise translate(sqlite3.OperationalError("database is locked"), self.path)
         try:
-            connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise translate(error, self.path) from error
-        self._local.depth = 1
-        try:
-            yield connection
-            connection.execute("COMMIT")
-        except BaseException as error:
-            if connection.in_transaction:
-                try:
-                    connection.execute("ROLLBACK")
-                except sqlite3.Error:
-                    log.exception("rollback failed on %s", self.path)
-            if isinstance(error, sqlite3.Error):
-                translated = translate(error, self.path)
-                if translated is not error:
-                    raise translated from error
-            raise
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise translate(error, self.path) from error
+            self._local.depth = 1
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException as error:
+                if connection.in_transaction:
+                    try:
+                        connection.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        log.exception("rollback failed on %s", self.path)
+                if isinstance(error, sqlite3.Error):
+                    translated = translate(error, self.path)
+                    if translated is not error:
+                        raise translated from error
+                raise
+            finally:
+                self._local.depth = 0
         finally:
-            self._local.depth = 0
+            self._writer_turns.release()
 
     @contextmanager
     def _savepoint(self, depth: int) -> Iterator[sqlite3.Connection]:
