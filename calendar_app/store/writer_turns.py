@@ -41,6 +41,11 @@ class WriterTurns:
             self._waiting.remove(turn)
             return False
 
+    def waiting(self) -> int:
+        """How many writers are queued behind the current one."""
+        with self._lock:
+            return len(self._waiting)
+
     def release(self) -> None:
         with self._lock:
             if self._waiting:
