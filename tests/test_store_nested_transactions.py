@@ -115,9 +115,8 @@ def test_a_writer_gives_up_after_the_busy_timeout_without_blocking_the_queue(tmp
     thread = threading.Thread(target=hold)
     thread.start()
     holding.wait(10)
-    with pytest.raises(DatabaseLockedError, match="locked"):
-        with impatient.transaction():
-            pass
+    with pytest.raises(DatabaseLockedError, match="locked"), impatient.transaction():
+        pass
     release.set()
     thread.join(10)
     with impatient.transaction() as c:  # the abandoned place in the queue holds nobody up
