@@ -1,7 +1,7 @@
 """The SQLite database: one connection per thread, WAL, migrations, translated errors.
 
-WAL lets the GUI read while the sync thread writes. Writers still take turns, so every write
-transaction here is short and never spans network I/O.
+WAL lets the GUI read while the sync thread writes. Writers still take turns (in this process in
+arrival order: writer_turns.py), so every write transaction here is short and never spans network I/O.
 """
 
 from __future__ import annotations
