@@ -47,6 +47,21 @@ _SEND_TO: dict[SendTo, str] = {
 _SKIPPED_TYPES = frozenset({"RecurringMaster", "Occurrence", "Exception"})
 
 
+class _IdOnlySyncFolderItems(SyncFolderItems):
+    """SyncFolderItems that reads only the item ids from each change. exchangelib builds a whole
+    CalendarItem from every Create/Update element even when the shape is IdOnly (measured: about
+    1 s of a 5,000-item first sync, a third of the listing); the items are fetched by GetItem anyway."""
+
+    def _elem_to_obj(self, elem: Any) -> tuple[str, Any]:
+        change_type = self.change_types_map[elem.tag]
+        if change_type in (self.CREATE, self.UPDATE):
+            item_id, _change_key = CalendarItem.id_from_xml(elem[0])
+            return change_type, item_id
+        if change_type == self.DELETE:
+            return change_type, elem.find(ItemId.response_tag()).get(ItemId.ID_ATTR)
+        return change_type, super()._elem_to_obj(elem)[1]
+
+
 class ExchangeCalendar:
     """`account` is an exchangelib Account for the rep's mailbox (account_factory.make_account);
     `local_zone` is the zone for items whose zone Exchange does not tell (the rep's own)."""
@@ -117,7 +132,7 @@ class ExchangeCalendar:
 
     def sync_changes(self, sync_state: str | None, *, max_changes: int) -> ChangePage:
         folder = self._folder()
-        service = SyncFolderItems(account=self._account)
+        service = _IdOnlySyncFolderItems(account=self._account)
         with translated(changes_server=False):
             answers = list(service.call(folder=folder, shape=ID_ONLY, additional_fields=set(),
                                         sync_state=sync_state or None, ignore=None,
@@ -127,9 +142,9 @@ class ExchangeCalendar:
             if isinstance(payload, Exception):
                 raise translate(payload, changes_server=False) from payload
             if change_type == SyncFolderItems.DELETE:
-                kinds[payload.id] = ChangeKind.DELETED
+                kinds[payload] = ChangeKind.DELETED
             elif change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
-                kinds[payload.id] = ChangeKind.CREATED if change_type == SyncFolderItems.CREATE else ChangeKind.UPDATED
+                kinds[payload] = ChangeKind.CREATED if change_type == SyncFolderItems.CREATE else ChangeKind.UPDATED
         fetched = self._fetch([i for i, k in kinds.items() if k is not ChangeKind.DELETED], missing_ok=True,
                               skip_series=True)
         changes: list[RemoteChange] = []

@@ -1,7 +1,7 @@
 """The SQLite database: one connection per thread, WAL, migrations, translated errors.
 
-WAL lets the GUI read while the sync thread writes. Writers still take turns, so every write
-transaction here is short and never spans network I/O.
+WAL lets the GUI read while the sync thread writes. Writers still take turns (in this process in
+arrival order: writer_turns.py), so every write transaction here is short and never spans network I/O.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from calendar_app.store.errors import DatabaseTooNewError, StoreError, translate
 from calendar_app.store.migrations import LATEST_VERSION, MIGRATIONS
+from calendar_app.store.writer_turns import writer_turns_for
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Database:
         self._local = threading.local()
         self._all_connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writer_turns = writer_turns_for(path)
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout_ms: int = 2000) -> Database:
@@ -83,32 +85,81 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: all of the block or none of it. BEGIN IMMEDIATE takes the
-        write lock up front, so a busy database fails here, before any work is done."""
+        write lock up front, so a busy database fails here, before any work is done.
+
+        Inside another `transaction()` block of the same thread the block is a savepoint of the
+        outer one: still all of it or none of it, but committed only with the outer block. That
+        lets a caller apply many outcomes in one commit (the sync's pull) with the same methods
+        that apply one."""
+        depth: int = getattr(self._local, "depth", 0)
+        if depth:
+            with self._savepoint(depth) as connection:
+                yield connection
+            return
         connection = self.connection()
+        if not self._writer_turns.acquire(self._busy_timeout_ms / 1000):
+            raise translate(sqlite3.OperationalError("database is locked"), self.path)
         try:
-            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise translate(error, self.path) from error
+            self._local.depth = 1
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException as error:
+                if connection.in_transaction:
+                    try:
+                        connection.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        log.exception("rollback failed on %s", self.path)
+                if isinstance(error, sqlite3.Error):
+                    translated = translate(error, self.path)
+                    if translated is not error:
+                        raise translated from error
+                raise
+            finally:
+                self._local.depth = 0
+        finally:
+            self._writer_turns.release()
+
+    @contextmanager
+    def _savepoint(self, depth: int) -> Iterator[sqlite3.Connection]:
+        connection = self.connection()
+        name = f"nested_{depth}"
+        try:
+            connection.execute(f"SAVEPOINT {name}")
         except sqlite3.Error as error:
             raise translate(error, self.path) from error
+        self._local.depth = depth + 1
         try:
             yield connection
-            connection.execute("COMMIT")
+            connection.execute(f"RELEASE {name}")
         except BaseException as error:
-            if connection.in_transaction:
+            if connection.in_transaction:  # SQLite may have rolled the whole transaction back itself
                 try:
-                    connection.execute("ROLLBACK")
+                    connection.execute(f"ROLLBACK TO {name}")
+                    connection.execute(f"RELEASE {name}")
                 except sqlite3.Error:
-                    log.exception("rollback failed on %s", self.path)
+                    log.exception("rollback to a savepoint failed on %s", self.path)
             if isinstance(error, sqlite3.Error):
                 translated = translate(error, self.path)
                 if translated is not error:
                     raise translated from error
             raise
+        finally:
+            self._local.depth = depth
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read snapshot (a deferred transaction), errors translated."""
+        """A consistent read snapshot (a deferred transaction), errors translated. Inside this
+        thread's write transaction it reads that transaction, its own writes included."""
         connection = self.connection()
         try:
+            if getattr(self._local, "depth", 0):
+                yield connection
+                return
             connection.execute("BEGIN")
             try:
                 yield connection

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -176,6 +177,13 @@ class SyncLedger(SyncRecords):
                 c.execute("UPDATE sync_status SET state = 'failed', last_error = ? WHERE uuid = ?", (error, uuid))
 
     # ------------------------------------------------------------------ pull outcomes
+    def batch(self) -> AbstractContextManager[object]:
+        """Apply many outcomes in one commit: every method called inside the block joins its
+        transaction (each still all-or-nothing on its own) and reads see what the block wrote.
+        A crash or an error loses the whole block, never part of an outcome; keep blocks short,
+        since the rep's saves on the GUI thread wait for the commit."""
+        return self._db.transaction()
+
     def reconcile(self, uuid: str, *, item_id: str, change_key: str, remote: Appointment,
                   merge: Callable[[Appointment | None, Appointment], MergeT]) -> MergeT:
         """Exchange holds `remote` at `change_key`. Merge it with the local appointment against
@@ -208,13 +216,17 @@ class SyncLedger(SyncRecords):
             return result
 
     def insert_from_remote(self, uuid: str, *, item_id: str, change_key: str, appointment: Appointment) -> None:
-        appointment = replace(appointment, uuid=uuid)
+        """A new local appointment for an item Exchange has and we did not (the caller checked):
+        the appointment row and its sync status, with Exchange's version as the merge base."""
+        if appointment.uuid != uuid:
+            appointment = replace(appointment, uuid=uuid)
         values = _row_values(appointment)
         with self._db.transaction() as c:
             c.execute(f"INSERT INTO appointments ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                       tuple(values.values()))
-            c.execute("INSERT INTO sync_status (uuid, state) VALUES (?, 'synced')", (uuid,))
-            _set_remote(c, uuid, item_id, change_key, appointment)
+            c.execute("INSERT INTO sync_status (uuid, item_id, change_key, snapshot, state, synced_at) "
+                      "VALUES (?, ?, ?, ?, 'synced', ?)",
+                      (uuid, item_id, change_key, json.dumps(appointment.to_dict()), values["updated_at"]))
 
     def exists(self, uuid: str) -> bool:
         with self._db.reading() as c:

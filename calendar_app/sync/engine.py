@@ -50,6 +50,13 @@ CALENDAR_FOLDER = "calendar"
 MAX_CONFLICT_ROUNDS = 3
 MAX_ITEM_BACK_OFF = timedelta(hours=1)
 PUSH_BATCH = 100  # operations read from the outbox at a time
+# Pulled changes applied in one write transaction: few enough that a rep's save on the GUI
+# thread, which waits for the commit, waits only a few tens of milliseconds.
+APPLY_BATCH = 200
+# Changes asked for per SyncFolderItems call (Exchange allows up to 512). A first sync of 5,000
+# items takes 10 listing round trips instead of 25; a multiple of 100 keeps the follow-up GetItem
+# batches (exchangelib sends 100 ids per request) full.
+PULL_PAGE_SIZE = 500
 
 T = TypeVar("T")
 ProgressCallback = Callable[[SyncProgress], None]
@@ -90,7 +97,7 @@ class SyncEngine:
         remote: RemoteCalendar,
         *,
         conflict_policy: ConflictPolicy | str = ConflictPolicy.ASK,
-        page_size: int = 200,
+        page_size: int = PULL_PAGE_SIZE,
         mass_delete_min_items: int = 5,
         retry_base_seconds: float = 2.0,
         max_back_off_seconds: float = 300.0,
@@ -384,11 +391,18 @@ class SyncEngine:
             log.warning("mass-delete guard: the server would remove all %d synced appointments", len(deletions))
             return
         total = len(changes)
-        for done, change in enumerate(changes.values(), start=1):
+        pending = list(changes.values())
+        for first in range(0, total, APPLY_BATCH):
             if cancel.is_set():  # the stored state is not advanced: the next run re-applies safely
                 tally.cancelled = True
                 raise _StopRun
-            self._apply_change(change, tally)
+            # One commit per batch instead of one per item (a first sync of thousands spent a
+            # third of its local time committing). A crash loses at most this batch, which the
+            # next run applies again: the folder's sync state only advances after the last one.
+            with self._ledger.batch():
+                for change in pending[first:first + APPLY_BATCH]:
+                    self._apply_change(change, tally)
+            done = min(first + APPLY_BATCH, total)
             progress(SyncProgress("pull", done, total, "applying changes from Exchange"))
         self._ledger.set_folder_sync_state(CALENDAR_FOLDER, cursor)
         self._ledger.mark_reported(list(changes))
