@@ -15,7 +15,7 @@ from cryptography import x509
 
 from calendar_app.cli.errors import CliError
 from calendar_app.exchange.connection_settings import AuthType, SignInMode
-from calendar_app.logging_setup import register_secret
+from calendar_app.logging_setup import configure_logging, register_secret
 from calendar_app.security.certificate_files import CertificateFileError, read_certificate_file
 from calendar_app.security.keystore import KeystoreError
 from calendar_app.security.secret_store import EXCHANGE_PASSWORD, SecretStore, SecretStoreError
@@ -49,6 +49,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths = AppPaths.for_current_user()
+    # Into the app's log, not onto the terminal: the steps printed below are the output.
+    configure_logging(paths.log_file)
     try:
         settings = load_settings(paths.settings_file).settings
     except StoreError as error:

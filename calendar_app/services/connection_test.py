@@ -323,6 +323,8 @@ def _advice(failure: ProbeFailure, context: _Context, *, writing: bool = False) 
     if problem is ProbeProblem.TIMEOUT:
         return (f"Exchange did not answer within {request.timeout_seconds:g} s. The server may be overloaded; "
                 "try again later.")
+    if problem is ProbeProblem.UNUSABLE_ANSWER:
+        return failure.explanation
     if problem is ProbeProblem.TRANSPORT:
         return ("The connection to Exchange failed. Check that the URL ends in /EWS/Exchange.asmx and that the "
                 "server is reachable, then run the test again.")
