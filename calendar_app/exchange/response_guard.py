@@ -53,14 +53,13 @@ class UnusableAnswer(TransportError):
         self.message = message
 
 
-def check_answer(response: requests.Response, *args: Any, stream: bool = False,
-                 max_bytes: int = MAX_ANSWER_BYTES, **kwargs: Any) -> requests.Response:
+def check_answer(response: requests.Response, *args: Any, stream: bool = False, **kwargs: Any) -> requests.Response:
     """A requests response hook. Streaming answers (GetStreamingEvents) are read by exchangelib as
-    they arrive and are left alone; other answers are read here, at most `max_bytes` of them."""
+    they arrive and are left alone; other answers are read here, at most MAX_ANSWER_BYTES of them."""
     if stream:
         return response
     url = _plain_url(response.url)
-    body = _bounded_body(response, url, max_bytes)
+    body = _bounded_body(response, url, MAX_ANSWER_BYTES)
     if response.status_code == 200:  # errors (401, 500 with a SOAP fault, redirects) are exchangelib's
         problem = _problem_with(body, response.headers.get("Content-Type", ""), url)
         if problem is not None:

@@ -27,10 +27,8 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,6 +37,7 @@ from cryptography.hazmat.primitives import serialization
 from calendar_app.sandbox.tls_material import load_or_create
 from tests.security.pki import Issued, issue
 from tests.support.exchange_sandbox import REP, REP_MAILBOX, SERVICE, running_sandbox
+from tests.support.raw_tls_server import Served, raw_server
 
 SOAP_OK_HEAD = ('<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
                 'xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" '
@@ -88,77 +87,6 @@ class Outcome:
     message: str
     passed: bool
     why: str
-
-
-@dataclass
-class Served:
-    """What a raw server sends; swapped between cases while the server keeps its port."""
-
-    answer: bytes | None
-    hits: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-@contextmanager
-def raw_server(tls: ssl.SSLContext | None, served: Served, port: int = 0) -> Iterator[int]:
-    """A one-job server on 127.0.0.1: every request gets HTTP 200 and `served.answer`; with None,
-    connections are accepted and never answered. Without `tls` it speaks plain TCP (an SSH banner)."""
-    listener = socket.create_server(("127.0.0.1", port))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve(connection: socket.socket) -> None:
-        try:
-            if served.answer is None:
-                stop.wait(60)
-                return
-            if tls is None:
-                connection.sendall(b"SSH-2.0-OpenSSH_9.2 not TLS\r\n")
-                return
-            with tls.wrap_socket(connection, server_side=True) as secure:
-                secure.settimeout(20)
-                while not stop.is_set():
-                    request = b""
-                    while b"\r\n\r\n" not in request:
-                        chunk = secure.recv(65536)
-                        if not chunk:
-                            return
-                        request += chunk
-                    head, _, rest = request.partition(b"\r\n\r\n")
-                    length = 0
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            length = int(line.split(b":")[1])
-                    while len(rest) < length:
-                        rest += secure.recv(65536)
-                    with served.lock:
-                        served.hits += 1
-                    answer = served.answer or b""
-                    secure.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n"
-                                   + f"Content-Length: {len(answer)}\r\n\r\n".encode() + answer)
-        except (OSError, ssl.SSLError):
-            return
-        finally:
-            connection.close()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(connection,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        listener.close()
-        thread.join(5)
 
 
 def tls_context(chain_pem: bytes, key_pem: bytes, folder: Path, name: str) -> ssl.SSLContext:
