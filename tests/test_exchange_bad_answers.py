@@ -11,17 +11,20 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import lxml.etree
 import pytest
 import requests
 from cryptography import x509
+from exchangelib import CalendarItem
 
-from calendar_app.domain.remote_errors import OutcomeUnknown, TransientNetwork
+from calendar_app.domain.remote_errors import ItemRejected, OutcomeUnknown, TransientNetwork
 from calendar_app.exchange import response_guard
 from calendar_app.exchange.account_factory import close_account, make_account
 from calendar_app.exchange.connection_probe import ExchangeProbe, ProbeFailure, ProbeProblem
 from calendar_app.exchange.connection_settings import ConnectionSettings, SignInMode
 from calendar_app.exchange.error_translation import translated
 from calendar_app.exchange.exchange_calendar import ExchangeCalendar
+from calendar_app.exchange.item_mapping import UnreadableItem, readable_remote_item, to_remote_item
 from calendar_app.security.pinned_transport import PinnedTlsAdapter, PinnedTlsError
 from calendar_app.services.connection_test import ConnectionTestRequest, Outcome, StepId, run_connection_test
 from tests.security.pki import Issued, issue
@@ -210,3 +213,23 @@ def test_the_sync_connection_says_a_pinned_certificate_expired(root: Issued, tmp
         with pytest.raises(PinnedTlsError) as raised:
             session.post(f"https://127.0.0.1:{port}/EWS/Exchange.asmx", data=b"<x/>", timeout=10)
     assert f"but it expired on {expired.certificate.not_valid_after_utc:%Y-%m-%d}" in str(raised.value)
+
+
+# ------------------------------------------------------------------ wrong types inside a valid answer
+WRONG_TYPES_ITEM = (b'<t:CalendarItem xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">'
+                    b'<t:ItemId Id="AAMkAD-wrong-types" ChangeKey="CK1"/><t:Subject>Quarterly review</t:Subject>'
+                    b'<t:Start>next tuesday</t:Start><t:End>2027-03-04T10:00:00Z</t:End>'
+                    b'<t:IsAllDayEvent>maybe</t:IsAllDayEvent></t:CalendarItem>')
+
+
+def test_an_item_whose_start_is_not_a_date_time_is_one_rejected_item() -> None:
+    """exchangelib parses a value of the wrong type as None and only logs it; the mapping must turn
+    that into one rejected item with a reason, not an AttributeError that stops the sync as a bug."""
+    item = CalendarItem.from_xml(elem=lxml.etree.fromstring(WRONG_TYPES_ITEM), account=None)
+    assert item.start is None and item.subject == "Quarterly review"  # what exchangelib makes of it
+    with pytest.raises(UnreadableItem):
+        to_remote_item(item, "UTC")
+    with pytest.raises(ItemRejected) as rejected:
+        readable_remote_item(item, "UTC")
+    assert str(rejected.value).startswith("Exchange sent the appointment 'Quarterly review' with values this app "
+                                          "cannot read (it has no readable start time); it is left unchanged here.")
