@@ -118,7 +118,8 @@ def _problem_with(body: bytes, content_type: str, url: str) -> UnusableAnswer | 
             AnswerProblem.NOT_XML, url,
             f"The server at {url} answered with data that is not XML ({_describe(text)}) instead of an EWS SOAP "
             f"response: the URL or its port may lead to another service. {_ADVICE} for the EWS URL.")
-    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    # as exchangelib parses, minus its recovery: huge_tree for long item bodies (the size is capped above)
+    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
         root = lxml.etree.fromstring(text, parser)
     except lxml.etree.XMLSyntaxError as error:
