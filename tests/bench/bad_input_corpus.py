@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
@@ -57,7 +58,7 @@ HTML_PAGE = (b"<!DOCTYPE html><html><head><title>Contoso Web Gateway - Sign in</
 MALFORMED_ANSWERS: dict[str, tuple[bytes, str]] = {
     "invalid XML": (b"<?xml version='1.0'?><s:Envelope><s:Body><unclosed>", r"answered with invalid XML \("),
     "not XML at all": (b"\x00\x01\x02 binary junk \xff\xfe" * 100, r"not XML \(\d+ bytes of binary data\)"),
-    "wrong types in a valid envelope": (WRONG_TYPES.encode(),
+    "the wrong answer in a valid envelope": (WRONG_TYPES.encode(),
                                         r"holds <GetFolderResponse> where EWS answers with <\w+Response>"),
     "an HTML sign-in page with 200": (HTML_PAGE, r"not an EWS SOAP response \(an HTML page titled "
                                                  r"'Contoso Web Gateway - Sign in'.*login portal"),
@@ -365,6 +366,7 @@ def main(argv: list[str]) -> int:
             corpus.run("test-connection: impersonation denied", [*base, "--mailbox", REP_MAILBOX, "--user",
                                                                  SERVICE.account], stdin=SERVICE.password + "\n",
                        expect=r"ApplicationImpersonation")
+            wrong_types_in_a_pulled_item(corpus, folder, server)
             corpus.run("test-connection: another server's certificate",
                        ["test-connection", "--url", server.url, "--mailbox", REP_MAILBOX, "--certificate",
                         str(files["ca"]), "--password-stdin", "--user", REP.account], stdin=REP.password + "\n",
@@ -421,6 +423,57 @@ def malformed_sync_cases(corpus: Corpus, port: int, served: Served, keystore: Pa
         served.answer = answer
         corpus.run(f"sync --once: server answers {label}", ["sync", "--once"], expect=says,
                    nothing_wrong=lambda: local_edit_kept(corpus))
+
+
+WRONG_TYPES_ITEM = ('<t:CalendarItem xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">'
+                    "<t:Subject>Quarterly review from Outlook</t:Subject><t:Start>next tuesday</t:Start>"
+                    "<t:End>2027-03-04T10:00:00Z</t:End><t:IsAllDayEvent>maybe</t:IsAllDayEvent></t:CalendarItem>")
+
+
+def wrong_types_in_a_pulled_item(corpus: Corpus, folder: Path, server: Any) -> None:
+    """Another client's item whose start is not a date-time reaches a pull (exchangelib reads such a
+    value as None): the pull must skip that one item with a logged reason, sync the rest, and leave
+    the local appointment alone. Own XDG home, so the raw-server cases below start clean."""
+    own = Corpus(folder / "home-sandbox", corpus.verbose)
+    own.outcomes = corpus.outcomes
+    keystore = folder / "sandbox.p12"
+    (folder / "sandbox-ca-for-keystore.pem").write_bytes(server.ca_pem)
+    own.cli(["keystore", "create", "--cert", str(folder / "sandbox-ca-for-keystore.pem"), "--alias", "sandbox",
+             "--out", str(keystore), "--password-stdin", "--noprompt"], stdin="changeit\n")
+    environment = {"CALENDAR_APP_PASSWORD": REP.password, "CALENDAR_APP_KEYSTORE_PASSWORD": "changeit"}
+    configured = own.cli(["configure", "--ews-url", server.url, "--mailbox", REP_MAILBOX, "--user", REP.account,
+                          "--keystore", str(keystore), "--sign-in", "own-account", "--enable"], extra_env=environment)
+    added = own.cli(["appointments", "add", "--subject", KEPT_SUBJECT, "--start", "2027-03-04T09:00",
+                     "--end", "2027-03-04T10:00", "--tz", "Europe/Berlin"])
+    first = own.cli(["sync", "--once"])
+    if configured.returncode != 0 or added.returncode != 0 or first.returncode != 0:
+        print("could not set up the wrong-types case: " + (configured.stderr + added.stderr + first.stdout
+                                                           + first.stderr).decode()[-400:])
+        own.outcomes.append(Outcome("sync --once: wrong types set-up", first.returncode, "", False, "set-up failed"))
+        return
+    # Stored valid (the sandbox checks what it is given), then its start is made unreadable in place:
+    # the sandbox serves stored text as it is, as a broken server or a rewriting gateway would.
+    bad_id = server.add_calendar_item(REP_MAILBOX, WRONG_TYPES_ITEM.replace("next tuesday", "2027-03-04T09:00:00Z"))
+    mailbox = server.mailbox(REP_MAILBOX)
+    with mailbox.lock:
+        stored = mailbox.find_item(bad_id)
+        stored.elements["Start"].text = "next tuesday"
+        stored.changed_outside_replace()
+    server.add_calendar_item(REP_MAILBOX, WRONG_TYPES_ITEM.replace("Quarterly review from Outlook", "Lunch")
+                             .replace("next tuesday", "2027-03-05T11:00:00Z").replace("maybe", "false"))
+
+    def logged_and_kept() -> str:
+        logs = "".join(p.read_text(errors="replace") for p in (folder / "home-sandbox").rglob("*.log"))
+        if not re.search(r"pull skipped item \S+: Exchange sent the appointment 'Quarterly review from Outlook' "
+                         r"with values this app cannot read \(it has no readable start time\)", logs):
+            return "no log line naming the unreadable item and why it was skipped"
+        listed = json.dumps(json.loads(own.cli(["appointments", "list", "--json"]).stdout or b"[]"))
+        if KEPT_SUBJECT not in listed or "Lunch" not in listed:
+            return "the local appointment or the readable new item is missing"
+        return ""
+
+    own.run("sync --once: a pulled item's start is not a date-time (wrong types)", ["sync", "--once"],
+            exit_codes=(0,), expect=r"received 1 new", nothing_wrong=logged_and_kept)
 
 
 def local_edit_kept(corpus: Corpus) -> str:
