@@ -36,7 +36,7 @@ from calendar_app.exchange.account_factory import (
 )
 from calendar_app.exchange.connection_settings import ConnectionSettings
 from calendar_app.exchange.error_translation import unusable_answer_message
-from calendar_app.exchange.response_guard import AnswerProblem
+from calendar_app.exchange.response_guard import AnswerProblem, UnusableAnswer
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,18 @@ _FINDINGS = {
 
 
 def _answer_finding(error: Exception) -> str:
-    problem = getattr(error, "problem", None)
-    return _FINDINGS.get(problem, "a SOAP answer that is not the one EWS gives") if isinstance(
-        problem, AnswerProblem) else "a SOAP answer that is not the one EWS gives"
+    """The step's short finding; the guard names its problem, exchangelib's own parse errors do not."""
+    guard = next((link for link in _causes(error) if isinstance(link, UnusableAnswer)), None)
+    return _FINDINGS[guard.problem] if guard is not None else "a SOAP answer that is not the one EWS gives"
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
 
 
 def classify(error: Exception) -> ProbeProblem:
