@@ -320,6 +320,40 @@ def main(argv: list[str]) -> int:
                    nothing_wrong=lambda: "a keystore was installed" if any(
                        p.suffix in (".p12", ".jks") for p in (folder / "home" / "data").rglob("*")) else "")
 
+        # ---- issue 6: the set-up's fields, refused before any password is asked for or anything saved
+        def nothing_saved() -> str:
+            saved = [p.name for p in (folder / "home").rglob("*") if p.is_file() and p.suffix in (".json", ".p12",
+                                                                                               ".jks", ".toml")]
+            return f"saved {saved}" if saved else ""
+
+        setup = ["configure", "--ews-url", "https://127.0.0.1:1/EWS/Exchange.asmx", "--keystore", str(good_keystore),
+                 "--no-check"]
+        passwords = {"CALENDAR_APP_PASSWORD": REP.password, "CALENDAR_APP_KEYSTORE_PASSWORD": "changeit"}
+        corpus.run("configure: a user name that is neither DOMAIN\\user nor a UPN",
+                   [*setup, "--mailbox", REP_MAILBOX, "--user", "rep"], extra_env=passwords,
+                   expect=r"--user 'rep': enter the user name as DOMAIN\\user or user@domain",
+                   nothing_wrong=nothing_saved)
+        corpus.run("configure: a user name with a space", [*setup, "--mailbox", REP_MAILBOX, "--user", "CONTOSO\\r ep"],
+                   extra_env=passwords, expect=r"contains a space", nothing_wrong=nothing_saved)
+        corpus.run("configure: a domain without a user name", [*setup, "--mailbox", REP_MAILBOX, "--user", "CONTOSO\\"],
+                   extra_env=passwords, expect=r"both the domain and the user name are needed",
+                   nothing_wrong=nothing_saved)
+        corpus.run("configure: a mailbox that is not an SMTP address",
+                   [*setup, "--mailbox", "rep at contoso", "--user", REP.account], extra_env=passwords,
+                   expect=r"'rep at contoso' is not an SMTP address", nothing_wrong=nothing_saved)
+        corpus.run("configure: the keystore's password is wrong",
+                   [*setup, "--mailbox", REP_MAILBOX, "--user", REP.account],
+                   extra_env={**passwords, "CALENDAR_APP_KEYSTORE_PASSWORD": "wrong-password"},
+                   expect=r"Wrong keystore password", nothing_wrong=nothing_saved)
+        corpus.run("test-connection: a mailbox that is not an SMTP address",
+                   ["test-connection", "--url", "https://127.0.0.1:1/EWS/Exchange.asmx", "--mailbox", "rep at contoso",
+                    "--user", REP.account, "--certificate", str(files["ca"]), "--password-stdin"],
+                   stdin=REP.password + "\n", expect=r"'rep at contoso' is not an SMTP address")
+        corpus.run("test-connection: a user name that is not DOMAIN\\user or a UPN",
+                   ["test-connection", "--url", "https://127.0.0.1:1/EWS/Exchange.asmx", "--mailbox", REP_MAILBOX,
+                    "--user", "rep@", "--certificate", str(files["ca"]), "--password-stdin"],
+                   stdin=REP.password + "\n", expect=r"'rep@' is not a UPN")
+
         # ---- issues 3 and 6: the server's certificate, through the connection test
         def test_connection(port: int, certificate: Path, user: str = REP.account, password: str = REP.password,
                             mailbox: str = REP_MAILBOX) -> list[str]:
