@@ -41,11 +41,22 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from calendar_app.security.ews_url import InvalidEwsUrlError, parse_ews_url
+    from calendar_app.services.account_names import user_name_problem
     from calendar_app.services.exchange_setup import SetupRequest, apply_setup
     from calendar_app.services.setup import SetupError
     from calendar_app.services.sync_session import secret_store_for
     from calendar_app.store.app_paths import AppPaths
 
+    # The URL, then the user name, before any password is asked for (the set-up checks the rest).
+    try:
+        if args.ews_url is not None:
+            parse_ews_url(args.ews_url)
+    except InvalidEwsUrlError as error:
+        raise CliError(str(error)) from error
+    user_problem = user_name_problem(args.user) if args.user is not None else None
+    if user_problem is not None:
+        raise CliError(f"--user {user_problem}")
     paths = AppPaths.for_current_user()
     secrets = secret_store_for(paths)
     asks_password = args.user is not None or os.environ.get(PASSWORD_VARIABLE) is not None

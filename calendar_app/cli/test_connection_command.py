@@ -15,11 +15,12 @@ from cryptography import x509
 
 from calendar_app.cli.errors import CliError
 from calendar_app.exchange.connection_settings import AuthType, SignInMode
-from calendar_app.logging_setup import register_secret
+from calendar_app.logging_setup import configure_logging, register_secret
 from calendar_app.security.certificate_files import CertificateFileError, read_certificate_file
 from calendar_app.security.keystore import KeystoreError
 from calendar_app.security.secret_store import EXCHANGE_PASSWORD, SecretStore, SecretStoreError
 from calendar_app.security.security_profile import load_installed_keystore
+from calendar_app.services.account_names import mailbox_problem, user_name_problem
 from calendar_app.services.connection_test import ConnectionTestRequest, Outcome, run_connection_test
 from calendar_app.store.app_paths import AppPaths
 from calendar_app.store.errors import StoreError
@@ -49,6 +50,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths = AppPaths.for_current_user()
+    # Into the app's log, not onto the terminal: the steps printed below are the output.
+    configure_logging(paths.log_file)
     try:
         settings = load_settings(paths.settings_file).settings
     except StoreError as error:
@@ -59,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if not (url and mailbox and user):
         raise CliError("No Exchange connection is set up: run the set-up wizard (calendar-app), or pass "
                        "--url, --mailbox and --user.")
+    for problem in (mailbox_problem(mailbox), user_name_problem(user)):
+        if problem is not None:
+            raise CliError(problem)
     secrets = SecretStore()
     request = ConnectionTestRequest(
         ews_url=url, mailbox=mailbox, username=user, password=_password(args, secrets),

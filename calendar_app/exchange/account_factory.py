@@ -31,6 +31,7 @@ from exchangelib.protocol import BaseProtocol, Protocol
 from exchangelib.transport import BASIC
 
 from calendar_app.exchange.connection_settings import AuthType, ConnectionSettings, SignInMode
+from calendar_app.exchange.response_guard import check_answer
 from calendar_app.logging_setup import register_secret
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class PinnedProtocol(Protocol):
         # requests merges REQUESTS_CA_BUNDLE & co. into `verify` per request; the adapter
         # ignores `verify`, and not trusting the environment also keeps proxies out.
         session.trust_env = False
+        # Says what the server sent when it is not EWS (an HTML page, junk, a huge body), while the
+        # body is still at hand; exchangelib would only say "No Body element in SOAP response".
+        session.hooks["response"].append(check_answer)
         return session
 
 

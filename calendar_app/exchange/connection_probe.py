@@ -35,6 +35,8 @@ from calendar_app.exchange.account_factory import (
     make_account,
 )
 from calendar_app.exchange.connection_settings import ConnectionSettings
+from calendar_app.exchange.error_translation import unusable_answer_message
+from calendar_app.exchange.response_guard import AnswerProblem, UnusableAnswer
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +53,18 @@ class ProbeProblem(enum.Enum):
     BUSY = "busy"
     TIMEOUT = "timeout"
     TRANSPORT = "transport"  # the connection broke, TLS failed, HTTP 5xx
+    UNUSABLE_ANSWER = "unusable-answer"  # HTTP 200, but not an EWS SOAP answer (HTML, junk, too large...)
     OTHER = "other"
 
 
 class ProbeFailure(Exception):
-    def __init__(self, problem: ProbeProblem, detail: str) -> None:
+    """`detail` is a short finding; `explanation`, when set, is the whole story with what to do."""
+
+    def __init__(self, problem: ProbeProblem, detail: str, explanation: str = "") -> None:
         super().__init__(detail)
         self.problem = problem
         self.detail = detail
+        self.explanation = explanation
 
 
 class ExchangeProbe:
@@ -136,10 +142,41 @@ def _classified(action: Callable[[], T]) -> T:
     except ProbeFailure:
         raise
     except Exception as error:
+        explanation = unusable_answer_message(error)
+        if explanation is not None:
+            raise ProbeFailure(ProbeProblem.UNUSABLE_ANSWER, _answer_finding(error), explanation) from error
         raise ProbeFailure(classify(error), _detail(error)) from error
 
 
+_FINDINGS = {
+    AnswerProblem.TOO_LARGE: "the answer was too large and was refused",
+    AnswerProblem.EMPTY: "HTTP 200 with an empty answer",
+    AnswerProblem.HTML: "HTTP 200 with an HTML page, not EWS",
+    AnswerProblem.NOT_XML: "HTTP 200 with data that is not XML",
+    AnswerProblem.INVALID_XML: "HTTP 200 with invalid XML",
+    AnswerProblem.NOT_SOAP: "HTTP 200 with XML that is not SOAP",
+    AnswerProblem.EMPTY_SOAP: "HTTP 200 with an empty SOAP envelope",
+}
+
+
+def _answer_finding(error: Exception) -> str:
+    """The step's short finding; the guard names its problem, exchangelib's own parse errors do not."""
+    guard = next((link for link in _causes(error) if isinstance(link, UnusableAnswer)), None)
+    return _FINDINGS[guard.problem] if guard is not None else "a SOAP answer that is not the one EWS gives"
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
 def classify(error: Exception) -> ProbeProblem:
+    if unusable_answer_message(error) is not None:
+        return ProbeProblem.UNUSABLE_ANSWER
     if isinstance(error, UnauthorizedError):
         return ProbeProblem.UNAUTHORIZED
     if isinstance(error, ErrorImpersonateUserDenied | ErrorImpersonationFailed):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import ssl
 from collections.abc import Iterator
 
@@ -39,6 +40,7 @@ from calendar_app.domain.remote_errors import (
     Throttled,
     TransientNetwork,
 )
+from calendar_app.exchange.response_guard import UnusableAnswer
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ def translate(error: BaseException, *, changes_server: bool) -> RemoteError:
     refusal = _pinned_trust_refusal(error)
     if refusal is not None:
         return refusal
+    bad_answer = unusable_answer_message(error)
+    if bad_answer is not None:
+        return _not_an_ews_answer(bad_answer, changes_server=changes_server)
     if isinstance(error, ews.ErrorServerBusy) and str(error).startswith("Reraised from") \
             and isinstance(error.__context__, Exception):
         # exchangelib dresses other failures (a 503, a dropped connection) up as "busy" with a back-off
@@ -116,6 +121,41 @@ def translate(error: BaseException, *, changes_server: bool) -> RemoteError:
     if isinstance(error, ValueError | TypeError):  # exchangelib's own validation of a value
         return ItemRejected(f"The appointment cannot be sent to Exchange: {_first_line(error)}.")
     raise error  # a bug: let the engine log it with its traceback
+
+
+def unusable_answer_message(error: BaseException) -> str | None:
+    """What the server sent, for an answer that is not a usable EWS SOAP message (None for other errors):
+    the response guard's finding, or exchangelib's own for XML that is SOAP but not the answer expected."""
+    for link in _links(error):
+        if isinstance(link, UnusableAnswer):
+            return link.message
+    if isinstance(error, ews.MalformedResponseError):
+        return (f"Exchange answered with XML that is not an EWS SOAP response ({_first_line(error)}). Check the "
+                "EWS URL, and ask the Exchange admin whether a proxy or gateway rewrites the answers.")
+    if isinstance(error, ews.SOAPError):
+        text = str(error)
+        expected = re.search(r"expected \{[^}]*\}(\w+)", text)
+        if text.startswith("Unknown SOAP response") and expected is not None:
+            found = re.search(r"<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)", text)
+            held = f"<{found.group(1)}>" if found else "nothing"
+            return (f"Exchange answered with a SOAP message that holds {held} where EWS answers with "
+                    f"<{expected.group(1)}>: the server does not speak EWS as expected. Check the EWS URL and "
+                    "ask the Exchange admin.")
+        if text.startswith("Bad SOAP response"):
+            reason = _first_line(error).removeprefix("Bad SOAP response: ")
+            return (f"Exchange answered with something that cannot be read as XML ({reason}). "
+                    "Check the EWS URL and ask the Exchange admin.")
+    return None
+
+
+def _not_an_ews_answer(message: str, *, changes_server: bool) -> RemoteError:
+    """An answer the app cannot read. For a change, the server may have carried it out before whatever
+    produced the answer (a proxy, a gateway) replaced it: the outcome is unknown, so a create is looked up
+    before it is sent again. For a read nothing happened."""
+    if changes_server:
+        return OutcomeUnknown(f"{message} The sync will check whether the last change arrived before sending "
+                              "it again.")
+    return TransientNetwork(f"{message} The sync will try again later.")
 
 
 def _pinned_trust_refusal(error: BaseException) -> CertificateChanged | None:

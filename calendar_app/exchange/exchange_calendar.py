@@ -24,7 +24,7 @@ from exchangelib.properties import ItemId
 from exchangelib.services import SyncFolderItems
 
 from calendar_app.domain.appointment import Appointment
-from calendar_app.domain.remote_errors import ItemGone
+from calendar_app.domain.remote_errors import ItemGone, ItemRejected
 from calendar_app.domain.remote_items import ChangeKind, ChangePage, ItemVersion, RemoteChange, RemoteItem, SendTo
 from calendar_app.exchange.account_factory import format_server_version
 from calendar_app.exchange.error_translation import translate, translated
@@ -34,7 +34,7 @@ from calendar_app.exchange.item_mapping import (
     apply_appointment,
     item_field_names,
     new_calendar_item,
-    to_remote_item,
+    readable_remote_item,
 )
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,8 @@ class ExchangeCalendar:
         folder = self._folder()
         with translated(changes_server=False):
             found = list(folder.filter(**{LOCAL_UUID_FIELD: local_uuid}).only(*READ_FIELDS))
-        items = [to_remote_item(i, self._local_zone) for i in found if isinstance(i, CalendarItem)]
+        # An unreadable copy of our own item must not read as "not there": that would send it again.
+        items = [readable_remote_item(i, self._local_zone) for i in found if isinstance(i, CalendarItem)]
         return items[0] if items else None
 
     def get(self, item_id: str) -> RemoteItem:
@@ -192,7 +193,15 @@ class ExchangeCalendar:
                 log.info("skipping recurring item %s", item_id)
                 skipped.add(item_id)
                 continue
-            result[item_id] = to_remote_item(answer, self._local_zone)
+            try:
+                result[item_id] = readable_remote_item(answer, self._local_zone)
+            except ItemRejected as error:
+                if not missing_ok:
+                    raise
+                # A pull leaves such an item alone (the local copy stays as it is) rather than stop
+                # the whole calendar's sync on it; skipped, a change to it does not read as a removal.
+                log.warning("pull skipped item %s: %s", item_id, error)
+                skipped.add(item_id)
         self._skipped = frozenset(skipped)
         if not missing_ok and len(result) < len(item_ids):
             raise ItemGone()

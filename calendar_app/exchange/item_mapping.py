@@ -37,6 +37,8 @@ from calendar_app.domain.appointment import (
     FreeBusy,
     is_valid_email,
 )
+from calendar_app.domain.errors import ValidationError
+from calendar_app.domain.remote_errors import ItemRejected
 from calendar_app.domain.remote_items import RemoteItem, uuid_for_foreign_item
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,11 @@ LOCAL_UUID_FIELD = "calendar_app_local_uuid"
 TIMEZONE_FIELD = "calendar_app_timezone"
 NO_SUBJECT = "(no subject)"
 _XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class UnreadableItem(ValueError):
+    """Exchange sent an item whose values cannot be read (exchangelib turns a value it cannot parse,
+    e.g. a start time that is not a date-time, into None and only logs a warning)."""
 
 
 class LocalUuidProperty(ExtendedProperty):
@@ -178,6 +185,15 @@ def to_remote_item(item: CalendarItem, fallback_zone: str) -> RemoteItem:
     return RemoteItem(item_id=item.id, change_key=item.changekey, local_uuid=local_uuid, appointment=appointment)
 
 
+def readable_remote_item(item: CalendarItem, fallback_zone: str) -> RemoteItem:
+    """`to_remote_item`, with an item whose values cannot be read reported as one rejected item."""
+    try:
+        return to_remote_item(item, fallback_zone)
+    except (UnreadableItem, ValidationError) as error:
+        raise ItemRejected(f"Exchange sent the appointment '{item.subject or item.id}' with values this app cannot "
+                           f"read ({error}); it is left unchanged here. Open it in Outlook to check it.") from error
+
+
 def appointment_from_item(item: CalendarItem, fallback_zone: str = "UTC") -> tuple[str | None, Appointment]:
     """(our local UUID, or None for another client's item; the appointment). `fallback_zone` is
     used when Exchange tells no zone for the item."""
@@ -234,6 +250,10 @@ def _zone_name(item: CalendarItem, fallback_zone: str) -> str:
 
 def _times(item: CalendarItem, zone: ZoneInfo, is_all_day: bool) -> tuple[dt.datetime, dt.datetime]:
     start, end = item.start, item.end
+    if not isinstance(start, dt.date):
+        raise UnreadableItem("it has no readable start time")
+    if end is not None and not isinstance(end, dt.date):
+        end = None
     if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
         # exchangelib turns an all-day item's times into dates, the end inclusive
         start_at = dt.datetime.combine(start, dt.time(0), tzinfo=zone)

@@ -27,6 +27,7 @@ from urllib3.poolmanager import ProxyManager
 from calendar_app.security.certificate_capture import CaptureError, capture_chain
 from calendar_app.security.certificate_details import common_name, sha256_fingerprint
 from calendar_app.security.ews_url import EwsEndpoint
+from calendar_app.security.trusted_certificate_failure import explain_trusted_certificate_failure
 
 PRESENTED_CAPTURE_TIMEOUT_SECONDS = 5.0
 
@@ -188,9 +189,8 @@ class PinnedTlsAdapter(HTTPAdapter):
         failure = _certificate_verification_failure(error)
         reason = failure.verify_message if failure is not None else str(error)
         if presented is not None and presented in self._trusted:
-            return PinnedTlsError(f"The server {host} presents the trusted certificate, but it does not pass "
-                                  f"verification: {reason}. Check the URL's host name and the certificate's "
-                                  "validity; a renewed certificate needs a new keystore.")
+            return PinnedTlsError(explain_trusted_certificate_failure(
+                presented, host, failure.verify_code if failure is not None else 0, reason))
         return CertificateChangedError(
             host, self.pinned_fingerprints,
             sha256_fingerprint(presented) if presented is not None else None,

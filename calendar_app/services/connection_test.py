@@ -21,9 +21,16 @@ from calendar_app.exchange.connection_probe import ExchangeProbe, ProbeFailure, 
 from calendar_app.exchange.connection_settings import AuthType, ConnectionSettings, SignInMode
 from calendar_app.logging_setup import register_secret
 from calendar_app.security.certificate_capture import CapturedChain, CaptureError, capture_chain
-from calendar_app.security.certificate_details import dns_names_and_addresses, sha256_fingerprint
+from calendar_app.security.certificate_details import sha256_fingerprint
 from calendar_app.security.ews_url import EwsEndpoint, InvalidEwsUrlError, parse_ews_url
 from calendar_app.security.pinned_transport import PinnedTlsAdapter, pinned_ssl_context
+from calendar_app.security.trusted_certificate_failure import (
+    CERT_HAS_EXPIRED,
+    CERT_NOT_YET_VALID,
+    HOSTNAME_MISMATCH,
+    IP_ADDRESS_MISMATCH,
+    explain_trusted_certificate_failure,
+)
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
 
@@ -208,12 +215,10 @@ def _certificate(context: _Context) -> str:
         pinned_handshake(context.endpoint, context.address, trusted, context.request.timeout_seconds)
     except ssl.SSLCertVerificationError as error:
         if presented in trusted:
-            names, addresses = dns_names_and_addresses(presented)
             raise _StepFailed(
-                f"the trusted certificate does not name {context.endpoint.host}",
-                f"The server presents the trusted certificate, but it is issued for "
-                f"{', '.join(names + addresses) or 'no host name'}, not for {context.endpoint.host} "
-                f"({error.verify_message}). Use a host name from the certificate in the EWS URL.") from error
+                _trusted_but_refused(presented, context.endpoint.host, error.verify_code),
+                explain_trusted_certificate_failure(presented, context.endpoint.host, error.verify_code,
+                                                    error.verify_message)) from error
         pinned = ", ".join(sha256_fingerprint(c) for c in trusted)
         raise _StepFailed(
             f"the server presents SHA-256 {presented_sha}",
@@ -227,6 +232,16 @@ def _certificate(context: _Context) -> str:
         raise _StepFailed(f"handshake failed: {error}", "The server closed the verified connection; try "
                           "again, and check the URL's port.") from error
     return f"SHA-256 {presented_sha[:23]}…"
+
+
+def _trusted_but_refused(certificate: x509.Certificate, host: str, verify_code: int) -> str:
+    if verify_code == CERT_HAS_EXPIRED:
+        return f"the trusted certificate expired on {certificate.not_valid_after_utc:%Y-%m-%d}"
+    if verify_code == CERT_NOT_YET_VALID:
+        return f"the trusted certificate is not valid before {certificate.not_valid_before_utc:%Y-%m-%d}"
+    if verify_code in (HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH):
+        return f"the trusted certificate does not name {host}"
+    return "the trusted certificate does not pass verification"
 
 
 def pinned_handshake(endpoint: EwsEndpoint, address: tuple[str, int], trusted: tuple[x509.Certificate, ...],
@@ -323,6 +338,8 @@ def _advice(failure: ProbeFailure, context: _Context, *, writing: bool = False) 
     if problem is ProbeProblem.TIMEOUT:
         return (f"Exchange did not answer within {request.timeout_seconds:g} s. The server may be overloaded; "
                 "try again later.")
+    if problem is ProbeProblem.UNUSABLE_ANSWER:
+        return failure.explanation
     if problem is ProbeProblem.TRANSPORT:
         return ("The connection to Exchange failed. Check that the URL ends in /EWS/Exchange.asmx and that the "
                 "server is reachable, then run the test again.")
