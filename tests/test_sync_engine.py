@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ from calendar_app.sync.merge import ConflictPolicy
 from calendar_app.sync.remote_calendar import (
     AuthFailed,
     CertificateChanged,
+    ChangePage,
     ItemRejected,
+    LeftAlone,
     OutcomeUnknown,
     Throttled,
     TransientNetwork,
@@ -579,3 +582,89 @@ def test_appointments_waiting_for_the_rep_do_not_hold_up_the_others(local: Local
     local.repo.add(late)
     local.sync()
     assert late.uuid in remote_appointments(remote)
+
+
+# ---------------------------------------------------------------- items Exchange lists but the app cannot read
+
+class RemoteWithUnreadableItems(InMemoryRemoteCalendar):
+    """Exchange listing items whose values the app cannot read (as `ExchangeCalendar` reports
+    them: left alone, with the reason) while it reads the rest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unreadable: set[str] = set()
+        self.unreadable_reads = 0
+
+    def sync_changes(self, sync_state: str | None, *, max_changes: int) -> ChangePage:
+        page = super().sync_changes(sync_state, max_changes=max_changes)
+        kept = tuple(c for c in page.changes if c.item_id not in self.unreadable or c.item is None)
+        left = tuple(LeftAlone(c.item_id, f"Exchange sent the appointment '{c.item.appointment.subject}' with values "
+                               "this app cannot read; it is left unchanged here.")
+                     for c in page.changes if c.item_id in self.unreadable and c.item is not None)
+        return replace(page, changes=kept, left_alone=left)
+
+    def get(self, item_id: str) -> Any:
+        if item_id in self.unreadable:
+            self.unreadable_reads += 1
+            raise ItemRejected("Exchange sent an appointment with values this app cannot read.")
+        return super().get(item_id)
+
+
+def test_an_unreadable_item_is_left_alone_reported_and_does_not_stop_the_rest(tmp_path: Path) -> None:
+    remote = RemoteWithUnreadableItems()
+    local = LocalCalendar.open(tmp_path / "calendar.sqlite3", remote)
+    kept = meeting("Visit Fabrikam", day=3)
+    local.repo.add(kept)
+    local.repo.add(meeting("Visit Contoso", day=4))
+    assert local.sync().converged
+    item_id = local.item_id(kept.uuid)
+
+    remote.unreadable.add(item_id)
+    remote.external_update(item_id, subject="Broken in some other client")
+    remote.external_create(meeting("Booked in Outlook", day=5))
+    report = local.sync()
+    assert report.created_locally == 1 and report.fatal_error is None and report.retry_after_seconds is None
+    assert [(f.uuid, "cannot read" in f.message) for f in report.failures] == [(kept.uuid, True)]
+    assert local.appointments()[kept.uuid] == kept  # the local copy as it was
+
+    # A full read (the server refused the stored position) must not take it for deleted either.
+    remote.invalidate_sync_states()
+    report = local.sync()
+    assert report.deleted_locally == 0 and kept.uuid in local.appointments()
+
+    remote.unreadable.clear()  # readable again: the change arrives
+    remote.external_update(item_id, subject="Fixed in Outlook")
+    assert local.sync().converged
+    assert local.appointments()[kept.uuid].subject == "Fixed in Outlook"
+
+
+def test_an_unreadable_item_of_ours_does_not_block_every_pull(tmp_path: Path) -> None:
+    class UnlistedAndUnreadable(RemoteWithUnreadableItems):
+        """Our create reaches Exchange, but the pull never lists it and reading it fails."""
+
+        hide_creates = False
+
+        def create(self, appointment: Appointment, *, send_invitations: bool) -> Any:
+            version = super().create(appointment, send_invitations=send_invitations)
+            if self.hide_creates:
+                self.unreadable.add(version.item_id)
+            return version
+
+        def sync_changes(self, sync_state: str | None, *, max_changes: int) -> ChangePage:
+            page = super().sync_changes(sync_state, max_changes=max_changes)
+            return replace(page, left_alone=())
+
+    remote = UnlistedAndUnreadable()
+    local = LocalCalendar.open(tmp_path / "calendar.sqlite3", remote)
+    local.repo.add(meeting("Visit Contoso", day=5))
+    assert local.sync().converged  # the first, full read is done: pulls are incremental from here
+    remote.hide_creates = True
+    ours = meeting("Visit Northwind", day=6)
+    local.repo.add(ours)
+    first = local.sync()
+    assert first.pushed == 1 and first.retry_after_seconds is None and first.fatal_error is None
+    assert [f.uuid for f in first.failures] == [ours.uuid]
+    second = local.sync()  # asked once, not again on every run
+    assert second.failures == () and second.retry_after_seconds is None
+    assert remote.unreadable_reads == 1
+    assert ours.uuid in local.appointments()

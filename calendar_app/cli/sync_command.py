@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         if args.once:
             report = session.run_once()
             print(report.summary(), flush=True)
+            _print_details(report)
             if report.fatal_error:
                 raise CliError(report.fatal_error)
             # 1: Exchange could not be reached or asked us to wait; nothing is lost, try again later
@@ -59,6 +60,7 @@ def _watch(session: Any, catch_up: float) -> int:
 
     def report(result: Any) -> None:
         print(f"{datetime.now():%H:%M:%S} {result.summary()}", flush=True)
+        _print_details(result)
         if result.fatal_error:
             fatal.append(result.fatal_error)
             stop.set()
@@ -72,3 +74,11 @@ def _watch(session: Any, catch_up: float) -> int:
         raise CliError(fatal[-1])
     print("stopped", flush=True)
     return 0
+
+
+def _print_details(report: Any) -> None:
+    """What the one-line summary only counts: each failed appointment and each notice."""
+    for failure in report.failures:
+        print(f"  failed: {failure.uuid}: {failure.message}", flush=True)
+    for note in report.notes:
+        print(f"  note: {note}", flush=True)

@@ -68,9 +68,20 @@ class RemoteChange:
 
 
 @dataclass(frozen=True)
+class LeftAlone:
+    """An item the server listed that the sync does not apply: a recurring series (not part of
+    the domain yet; `reason` None) or an item whose values this app cannot read (`reason` says
+    which). Its local copy, if any, stays as it is: it is neither changed nor deleted."""
+
+    item_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class ChangePage:
     """One answer of an incremental sync: the changes, where to resume, and whether more wait."""
 
     changes: tuple[RemoteChange, ...]
     sync_state: str
     more_available: bool
+    left_alone: tuple[LeftAlone, ...] = ()

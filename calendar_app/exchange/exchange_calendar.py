@@ -25,7 +25,15 @@ from exchangelib.services import SyncFolderItems
 
 from calendar_app.domain.appointment import Appointment
 from calendar_app.domain.remote_errors import ItemGone, ItemRejected
-from calendar_app.domain.remote_items import ChangeKind, ChangePage, ItemVersion, RemoteChange, RemoteItem, SendTo
+from calendar_app.domain.remote_items import (
+    ChangeKind,
+    ChangePage,
+    ItemVersion,
+    LeftAlone,
+    RemoteChange,
+    RemoteItem,
+    SendTo,
+)
 from calendar_app.exchange.account_factory import format_server_version
 from calendar_app.exchange.error_translation import translate, translated
 from calendar_app.exchange.item_mapping import (
@@ -146,6 +154,7 @@ class ExchangeCalendar:
                 kinds[payload] = ChangeKind.DELETED
             elif change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
                 kinds[payload] = ChangeKind.CREATED if change_type == SyncFolderItems.CREATE else ChangeKind.UPDATED
+        self._skipped = {}
         fetched = self._fetch([i for i, k in kinds.items() if k is not ChangeKind.DELETED], missing_ok=True,
                               skip_series=True)
         changes: list[RemoteChange] = []
@@ -158,10 +167,13 @@ class ExchangeCalendar:
                 # changed, then removed before we could read it: the removal is what counts
                 changes.append(RemoteChange(ChangeKind.DELETED, item_id, None))
         more = service.includes_last_item_in_range is False and service.sync_state != sync_state
-        return ChangePage(tuple(changes), service.sync_state or "", more)
+        left_alone = tuple(LeftAlone(item_id, reason) for item_id, reason in self._skipped.items()
+                           if kinds.get(item_id, ChangeKind.DELETED) is not ChangeKind.DELETED)
+        return ChangePage(tuple(changes), service.sync_state or "", more, left_alone)
 
     # ------------------------------------------------------------------ helpers
-    _skipped: frozenset[str] = frozenset()
+    # The items the last _fetch passed over, with the reason when it is one the rep should hear.
+    _skipped: dict[str, str | None] = {}  # noqa: RUF012 (replaced, never mutated, per fetch)
 
     def _handle(self, item_id: str, change_key: str | None) -> CalendarItem:
         """An item object that names the server's item (and the version we last saw) without fetching it."""
@@ -178,7 +190,7 @@ class ExchangeCalendar:
             answers = list(self._account.fetch(ids=[(i, None) for i in item_ids], folder=folder,
                                                only_fields=list(READ_FIELDS)))
         result: dict[str, RemoteItem] = {}
-        skipped: set[str] = set()
+        skipped: dict[str, str | None] = {}
         for item_id, answer in zip(item_ids, answers, strict=True):
             if isinstance(answer, Exception):
                 error = translate(answer, changes_server=False)
@@ -186,12 +198,12 @@ class ExchangeCalendar:
                     continue
                 raise error from answer
             if not isinstance(answer, CalendarItem):
-                skipped.add(item_id)
+                skipped[item_id] = None
                 continue
             if skip_series and answer.type in _SKIPPED_TYPES:
                 # recurring series are not part of the domain yet: leave them to Outlook
                 log.info("skipping recurring item %s", item_id)
-                skipped.add(item_id)
+                skipped[item_id] = None
                 continue
             try:
                 result[item_id] = readable_remote_item(answer, self._local_zone)
@@ -201,8 +213,8 @@ class ExchangeCalendar:
                 # A pull leaves such an item alone (the local copy stays as it is) rather than stop
                 # the whole calendar's sync on it; skipped, a change to it does not read as a removal.
                 log.warning("pull skipped item %s: %s", item_id, error)
-                skipped.add(item_id)
-        self._skipped = frozenset(skipped)
+                skipped[item_id] = str(error)
+        self._skipped = skipped
         if not missing_ok and len(result) < len(item_ids):
             raise ItemGone()
         return result

@@ -131,6 +131,8 @@ class SyncController(QObject):
                     listener.appointment_changed(uuid)
         for failure in report.failures:
             self._tell(ActivityLevel.ERROR, "An appointment could not be synced", failure.message, failure.uuid)
+        for note in report.notes:
+            self._tell(ActivityLevel.INFO, "Sync notice", note)
         if report.mass_delete_blocked:
             self._tell(ActivityLevel.WARNING, "Exchange suddenly shows an empty calendar",
                        f"{report.mass_delete_blocked} local appointments would have been deleted; nothing was "

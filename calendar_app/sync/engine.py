@@ -31,6 +31,7 @@ from calendar_app.sync.remote_calendar import (
     ErrorScope,
     ItemGone,
     ItemRejected,
+    LeftAlone,
     RemoteCalendar,
     RemoteChange,
     RemoteError,
@@ -355,6 +356,7 @@ class SyncEngine:
         cursor = stored_state
         full = cursor is None
         changes: dict[str, RemoteChange] = {}
+        left_alone: dict[str, LeftAlone] = {}
         while True:
             if cancel.is_set():
                 tally.cancelled = True
@@ -367,10 +369,15 @@ class SyncEngine:
                 tally.notes.append("Exchange did not accept the stored sync position; the calendar was read again")
                 cursor, full = None, True
                 changes.clear()
+                left_alone.clear()
                 continue
             for change in page.changes:
                 changes.pop(change.item_id, None)  # keep the newest, in server order
                 changes[change.item_id] = change
+                left_alone.pop(change.item_id, None)
+            for passed_over in page.left_alone:
+                changes.pop(passed_over.item_id, None)
+                left_alone[passed_over.item_id] = passed_over
             cursor = page.sync_state
             progress(SyncProgress("pull", len(changes), None, "reading changes from Exchange"))
             if not page.more_available:
@@ -379,7 +386,8 @@ class SyncEngine:
         known = self._ledger.known_item_ids()
         deletions = {item_id for item_id, c in changes.items() if c.kind is ChangeKind.DELETED and item_id in known}
         if full and known:  # a full listing: what we knew and it no longer lists is gone
-            missing = set(known) - set(changes)
+            # An item listed but left alone (unreadable, or a series) is still there: not missing.
+            missing = set(known) - set(changes) - set(left_alone)
             deletions |= missing
             for item_id in missing:
                 changes[item_id] = RemoteChange(ChangeKind.DELETED, item_id, None)
@@ -405,8 +413,22 @@ class SyncEngine:
             done = min(first + APPLY_BATCH, total)
             progress(SyncProgress("pull", done, total, "applying changes from Exchange"))
         self._ledger.set_folder_sync_state(CALENDAR_FOLDER, cursor)
-        self._ledger.mark_reported(list(changes))
+        self._ledger.mark_reported(list(changes) + list(left_alone))
+        for passed_over in left_alone.values():
+            if passed_over.reason is not None:
+                self._report_unreadable(passed_over.item_id, passed_over.reason, known.get(passed_over.item_id), tally)
         self._check_unreported_creates(tally)
+
+    @staticmethod
+    def _report_unreadable(item_id: str, reason: str, uuid: str | None, tally: _Tally) -> None:
+        """Exchange holds a version this app cannot read: the local copy stays as it is, and the
+        rep hears about it (a failure on the appointment when it exists here, else a note)."""
+        log.warning("left alone: Exchange item %s cannot be read: %s", item_id, reason)
+        if uuid is not None:
+            tally.failures.append(ItemFailure(uuid, reason))
+            tally.touched.add(uuid)
+        else:
+            tally.notes.append(reason)
 
     def _check_unreported_creates(self, tally: _Tally) -> None:
         """An item we created and someone deleted before our next pull is never reported by the
@@ -418,6 +440,8 @@ class SyncEngine:
             except ItemGone:
                 self._apply_remote_delete(uuid, tally)
                 continue
+            except ItemRejected as error:  # there, but unreadable: asking again every run won't help
+                self._report_unreadable(item_id, str(error), uuid, tally)
             self._ledger.mark_reported([item_id])
 
     def _apply_change(self, change: RemoteChange, tally: _Tally) -> None:
