@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+import threading
 from typing import Any
 
 from calendar_app import __version__
@@ -65,11 +66,10 @@ class AppShell:
     """Owns what lives as long as the app: the demo sandbox, the wizard, the window and its sync."""
 
     def __init__(self, paths: AppPaths, *, demo: bool) -> None:
-        from calendar_app.services.sync_session import secret_store_for
-
         self.paths = paths
         self.demo = demo
-        self.secrets = secret_store_for(paths)
+        self._secrets: Any = None
+        self._secrets_lock = threading.Lock()
         self.sandbox: Any = None
         self.wizard: Any = None
         self.window: Any = None
@@ -77,6 +77,17 @@ class AppShell:
         self.database: Database | None = None
         self.watcher: Any = None
         self.warning_bar: Any = None
+
+    @property
+    def secrets(self) -> Any:
+        """This profile's keyring entries; keyring and the sync session's module (exchangelib) load on
+        first use, so a window with sync off never waits for them."""
+        with self._secrets_lock:  # the sync thread asks too
+            if self._secrets is None:
+                from calendar_app.services.sync_session import secret_store_for
+
+                self._secrets = secret_store_for(self.paths)
+            return self._secrets
 
     def start_demo(self) -> None:
         from calendar_app.gui.setup_wizard import WizardDefaults
@@ -142,7 +153,14 @@ class AppShell:
         self.window = window
         window.show()
         if self.sync is not None:
-            self.sync.start()
+            # Started once the window is on screen: the sync thread's first work (loading exchangelib,
+            # the keyring, the keystore) would otherwise compete with the first paint for the interpreter.
+            controller = self.sync
+            window.after_first_paint(lambda: self._start_sync(controller, settings))
+
+    def _start_sync(self, controller: Any, settings: Settings) -> None:
+        if self.sync is controller:  # not replaced or stopped while the window was being shown
+            controller.start()
             self.watch_certificate(settings)
 
     def watch_certificate(self, settings: Settings) -> None:
@@ -206,18 +224,16 @@ class AppShell:
 
     def _live_sync_runner(self) -> Any:
         """What the sync thread runs: open this profile's session (keyring, keystore, Exchange
-        account — all off the GUI thread) and sync in real time until cancelled."""
-        import threading
+        account — all off the GUI thread, their modules too) and sync in real time until cancelled."""
         from collections.abc import Callable
 
-        from calendar_app.services.sync_session import SyncSession
         from calendar_app.sync.report import SyncReport
-
-        paths, secrets = self.paths, self.secrets
 
         def run(cancel: threading.Event, local_change: threading.Event,
                 on_report: Callable[[SyncReport], None]) -> None:
-            session = SyncSession.open(paths, secrets=secrets)  # a SessionError says what to fix
+            from calendar_app.services.sync_session import SyncSession
+
+            session = SyncSession.open(self.paths, secrets=self.secrets)  # a SessionError says what to fix
             try:
                 session.run_live(cancel, local_change=local_change, on_report=on_report)
             finally:

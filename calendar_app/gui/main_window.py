@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QLocale, Qt, QTimer, QTimeZone
@@ -40,8 +41,6 @@ from calendar_app.gui.calendar import palette
 from calendar_app.gui.calendar.activity_panel import ActivityPanel
 from calendar_app.gui.calendar.appointment_model import UUID_ROLE, AppointmentRangeModel
 from calendar_app.gui.calendar.cancel_flow import CancelConfirmation, UndoBar
-from calendar_app.gui.calendar.conflict_dialog import ConflictDialog
-from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
 from calendar_app.gui.calendar.formatting import pydate, qdate
 from calendar_app.gui.calendar.month_view import MonthView
 from calendar_app.gui.calendar.navigation import ViewMode, step, title, visible_days
@@ -54,7 +53,13 @@ from calendar_app.services.sync_status import ActivityEvent, ActivityLevel, Sync
 from calendar_app.store import StoreError
 from calendar_app.store.settings_file import Settings
 
+if TYPE_CHECKING:
+    # The editor and the conflict dialog load when first opened, not on the way to the first paint.
+    from calendar_app.gui.calendar.conflict_dialog import ConflictDialog
+    from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
+
 PREFETCH_DELAY_MS = 60
+FIRST_PAINT_FALLBACK_MS = 1000
 OFFLINE_TEXT = "Offline: Exchange sync is not running. Your changes are kept here and sent when it runs."
 WINDOW_STYLE = """
 QMainWindow, #centralArea { background: #f6f8fa; }
@@ -124,6 +129,30 @@ class MainWindow(QMainWindow):
         self._connect_sync()
         self.set_view(ViewMode.WORK_WEEK)
         self.week_view.scroll_to_hour(7.5)
+        self._painted = False
+        self._after_paint: list[Callable[[], object]] = []
+
+    def after_first_paint(self, callback: Callable[[], object]) -> None:
+        """Run `callback` on the GUI thread once the window has been painted for the first time (at
+        the latest FIRST_PAINT_FALLBACK_MS from now, should no paint come, e.g. a minimised start)."""
+        if self._painted:
+            QTimer.singleShot(0, callback)
+            return
+        self._after_paint.append(callback)
+        QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self, self._run_after_paint)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # the next turn of the event loop: this paint is on screen by then
+            QTimer.singleShot(0, self, self._run_after_paint)
+
+    def _run_after_paint(self) -> None:
+        self._painted = True
+        callbacks, self._after_paint = self._after_paint, []
+        for callback in callbacks:
+            callback()
 
     # ------------------------------------------------------------------ construction
     def _build_views(self) -> None:
@@ -440,6 +469,8 @@ class MainWindow(QMainWindow):
             now = self.now().astimezone(self.zone)
             base = datetime.combine(self.anchor, time(now.hour), self.zone) + timedelta(hours=1)
             start, end = base, base + timedelta(minutes=30)
+        from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
+
         return self._open_editor(AppointmentEditor(self, start=start, end=end, all_day=all_day, zone=self.zone))
 
     def open_appointment(self, uuid: str) -> QWidget | None:
@@ -453,6 +484,8 @@ class MainWindow(QMainWindow):
         note = ""
         if stored.sync_state == "failed" and self.sync_enabled:
             note = f"Exchange did not accept the last change: {stored.last_error or 'no reason was given.'}"
+        from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
+
         return self._open_editor(AppointmentEditor(self, appointment=stored.appointment, zone=self.zone,
                                                    sync_note=note))
 
@@ -553,6 +586,8 @@ class MainWindow(QMainWindow):
         versions = self.service.conflict_versions(uuid)
         if versions is None:
             return None
+        from calendar_app.gui.calendar.conflict_dialog import ConflictDialog
+
         dialog = ConflictDialog(self, versions, self.zone)
         self.conflict_dialog = dialog
         dialog.resolved.connect(lambda appointment: self._resolve(dialog, appointment))
