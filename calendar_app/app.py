@@ -7,7 +7,7 @@ import gc
 import logging
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calendar_app import __version__
 from calendar_app.logging_setup import configure_logging, register_secret
@@ -15,6 +15,9 @@ from calendar_app.services.calendar_service import CalendarService
 from calendar_app.store import Database, StoreError
 from calendar_app.store.app_paths import AppPaths
 from calendar_app.store.settings_file import Settings, load_settings
+
+if TYPE_CHECKING:
+    from calendar_app.sync.report import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +133,6 @@ class AppShell:
         from PySide6.QtWidgets import QMessageBox
 
         from calendar_app.gui.main_window import MainWindow
-        from calendar_app.gui.sync_controller import SyncController
 
         self.stop_sync()
         if self.window is not None:
@@ -144,6 +146,8 @@ class AppShell:
             return
         source = None
         if settings.integration_enabled and settings.ews_url:
+            from calendar_app.gui.sync_controller import SyncController
+
             self.sync = SyncController(self._live_sync_runner(), server_text=settings.ews_url)
             source = self.sync
         if self.demo:
@@ -226,8 +230,6 @@ class AppShell:
         """What the sync thread runs: open this profile's session (keyring, keystore, Exchange
         account — all off the GUI thread, their modules too) and sync in real time until cancelled."""
         from collections.abc import Callable
-
-        from calendar_app.sync.report import SyncReport
 
         def run(cancel: threading.Event, local_change: threading.Event,
                 on_report: Callable[[SyncReport], None]) -> None:
