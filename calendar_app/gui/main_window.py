@@ -42,7 +42,6 @@ from calendar_app.gui.calendar.activity_panel import ActivityPanel
 from calendar_app.gui.calendar.appointment_model import UUID_ROLE, AppointmentRangeModel
 from calendar_app.gui.calendar.cancel_flow import CancelConfirmation, UndoBar
 from calendar_app.gui.calendar.formatting import pydate, qdate
-from calendar_app.gui.calendar.month_view import MonthView
 from calendar_app.gui.calendar.navigation import ViewMode, step, title, visible_days
 from calendar_app.gui.calendar.range_loader import RangeLoader
 from calendar_app.gui.calendar.status_bar import LOCAL_ONLY_TEXT, SyncStatusWidget
@@ -57,6 +56,7 @@ if TYPE_CHECKING:
     # The editor and the conflict dialog load when first opened, not on the way to the first paint.
     from calendar_app.gui.calendar.conflict_dialog import ConflictDialog
     from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
+    from calendar_app.gui.calendar.month_view import MonthView
 
 PREFETCH_DELAY_MS = 60
 FIRST_PAINT_FALLBACK_MS = 1000
@@ -156,38 +156,62 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ construction
     def _build_views(self) -> None:
+        # The month view and the agenda are built when first shown: most starts open on a week.
         self.week_view = TimeGridView(self.model, self.zone, self.now)
-        self.month_view = MonthView(self.model, self.zone, self.now)
-        self.agenda = QTableView()
-        self.agenda.setObjectName("agenda")
-        self.agenda.setModel(self.model)
-        self.agenda.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.agenda.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.agenda.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.agenda.setShowGrid(False)
-        self.agenda.setAlternatingRowColors(True)
-        self.agenda.setWordWrap(False)
-        self.agenda.verticalHeader().hide()
-        self.agenda.verticalHeader().setDefaultSectionSize(30)
-        header = self.agenda.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(2, 240)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.agenda.doubleClicked.connect(lambda index: self.open_appointment(index.data(UUID_ROLE)))
-        self.agenda.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: self._selected(current.data(UUID_ROLE) or ""))
-        for view in (self.week_view, self.month_view):
-            view.create_requested.connect(self.new_appointment)
-            view.open_requested.connect(self.open_appointment)
-            view.selection_changed.connect(self._selected)
-            view.day_activated.connect(lambda day: (self.go_to(day), self.set_view(ViewMode.DAY)))
+        self._connect_view(self.week_view)
         self.week_view.move_requested.connect(self.move_appointment)
+        self._month_view: MonthView | None = None
+        self._agenda: QTableView | None = None
         self.stack = QStackedWidget()
-        for widget in (self.week_view, self.month_view, self.agenda):
-            self.stack.addWidget(widget)
+        self.stack.addWidget(self.week_view)
+
+    def _connect_view(self, view: TimeGridView | MonthView) -> None:
+        view.create_requested.connect(self.new_appointment)
+        view.open_requested.connect(self.open_appointment)
+        view.selection_changed.connect(self._selected)
+        view.day_activated.connect(lambda day: (self.go_to(day), self.set_view(ViewMode.DAY)))
+
+    @property
+    def month_view(self) -> MonthView:
+        if self._month_view is None:
+            from calendar_app.gui.calendar.month_view import MonthView
+
+            self._month_view = MonthView(self.model, self.zone, self.now)
+            self._month_view.selected_uuid = self.selected_uuid
+            self._connect_view(self._month_view)
+            self.stack.addWidget(self._month_view)
+        return self._month_view
+
+    @property
+    def agenda(self) -> QTableView:
+        if self._agenda is None:
+            self._agenda = agenda = QTableView()
+            agenda.setObjectName("agenda")
+            agenda.setModel(self.model)
+            agenda.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            agenda.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+            agenda.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            agenda.setShowGrid(False)
+            agenda.setAlternatingRowColors(True)
+            agenda.setWordWrap(False)
+            agenda.verticalHeader().hide()
+            agenda.verticalHeader().setDefaultSectionSize(30)
+            header = agenda.horizontalHeader()
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+            header.resizeSection(2, 240)
+            header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            agenda.doubleClicked.connect(lambda index: self.open_appointment(index.data(UUID_ROLE)))
+            agenda.selectionModel().currentRowChanged.connect(
+                lambda current, _previous: self._selected(current.data(UUID_ROLE) or ""))
+            self.stack.addWidget(agenda)
+        return self._agenda
+
+    def _views(self) -> list[TimeGridView | MonthView]:
+        """The calendar views built so far."""
+        return [self.week_view] + ([self._month_view] if self._month_view is not None else [])
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Navigation")
@@ -445,7 +469,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ selection
     def _selected(self, uuid: str) -> None:
         self.selected_uuid = uuid
-        for view in (self.week_view, self.month_view):
+        for view in self._views():
             if view.selected_uuid != uuid:
                 view.selected_uuid = uuid
                 view.update()
