@@ -6,7 +6,8 @@ from __future__ import annotations
 import gc
 import logging
 import sys
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 from calendar_app import __version__
 from calendar_app.logging_setup import configure_logging, register_secret
@@ -14,6 +15,9 @@ from calendar_app.services.calendar_service import CalendarService
 from calendar_app.store import Database, StoreError
 from calendar_app.store.app_paths import AppPaths
 from calendar_app.store.settings_file import Settings, load_settings
+
+if TYPE_CHECKING:
+    from calendar_app.sync.report import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,8 @@ def run_gui(*, demo: bool = False) -> int:
     app.setApplicationDisplayName("Calendar")
     app.setApplicationVersion(__version__)
     apply_desktop_identity(app)
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":  # re-creating the same style costs ~6 ms of the start
+        app.setStyle("Fusion")
     # Move everything loaded so far out of the collector's way: full collections of these long-lived
     # objects, started from a worker thread, would otherwise pause the GUI thread too.
     gc.freeze()
@@ -65,11 +70,10 @@ class AppShell:
     """Owns what lives as long as the app: the demo sandbox, the wizard, the window and its sync."""
 
     def __init__(self, paths: AppPaths, *, demo: bool) -> None:
-        from calendar_app.services.sync_session import secret_store_for
-
         self.paths = paths
         self.demo = demo
-        self.secrets = secret_store_for(paths)
+        self._secrets: Any = None
+        self._secrets_lock = threading.Lock()
         self.sandbox: Any = None
         self.wizard: Any = None
         self.window: Any = None
@@ -77,6 +81,17 @@ class AppShell:
         self.database: Database | None = None
         self.watcher: Any = None
         self.warning_bar: Any = None
+
+    @property
+    def secrets(self) -> Any:
+        """This profile's keyring entries; keyring and the sync session's module (exchangelib) load on
+        first use, so a window with sync off never waits for them."""
+        with self._secrets_lock:  # the sync thread asks too
+            if self._secrets is None:
+                from calendar_app.services.sync_session import secret_store_for
+
+                self._secrets = secret_store_for(self.paths)
+            return self._secrets
 
     def start_demo(self) -> None:
         from calendar_app.gui.setup_wizard import WizardDefaults
@@ -119,7 +134,6 @@ class AppShell:
         from PySide6.QtWidgets import QMessageBox
 
         from calendar_app.gui.main_window import MainWindow
-        from calendar_app.gui.sync_controller import SyncController
 
         self.stop_sync()
         if self.window is not None:
@@ -133,6 +147,8 @@ class AppShell:
             return
         source = None
         if settings.integration_enabled and settings.ews_url:
+            from calendar_app.gui.sync_controller import SyncController
+
             self.sync = SyncController(self._live_sync_runner(), server_text=settings.ews_url)
             source = self.sync
         if self.demo:
@@ -142,7 +158,14 @@ class AppShell:
         self.window = window
         window.show()
         if self.sync is not None:
-            self.sync.start()
+            # Started once the window is on screen: the sync thread's first work (loading exchangelib,
+            # the keyring, the keystore) would otherwise compete with the first paint for the interpreter.
+            controller = self.sync
+            window.after_first_paint(lambda: self._start_sync(controller, settings))
+
+    def _start_sync(self, controller: Any, settings: Settings) -> None:
+        if self.sync is controller:  # not replaced or stopped while the window was being shown
+            controller.start()
             self.watch_certificate(settings)
 
     def watch_certificate(self, settings: Settings) -> None:
@@ -206,18 +229,14 @@ class AppShell:
 
     def _live_sync_runner(self) -> Any:
         """What the sync thread runs: open this profile's session (keyring, keystore, Exchange
-        account — all off the GUI thread) and sync in real time until cancelled."""
-        import threading
+        account — all off the GUI thread, their modules too) and sync in real time until cancelled."""
         from collections.abc import Callable
-
-        from calendar_app.services.sync_session import SyncSession
-        from calendar_app.sync.report import SyncReport
-
-        paths, secrets = self.paths, self.secrets
 
         def run(cancel: threading.Event, local_change: threading.Event,
                 on_report: Callable[[SyncReport], None]) -> None:
-            session = SyncSession.open(paths, secrets=secrets)  # a SessionError says what to fix
+            from calendar_app.services.sync_session import SyncSession
+
+            session = SyncSession.open(self.paths, secrets=self.secrets)  # a SessionError says what to fix
             try:
                 session.run_live(cancel, local_change=local_change, on_report=on_report)
             finally:

@@ -12,14 +12,16 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calendar_app.cli.errors import CliError
 from calendar_app.logging_setup import register_secret
-from calendar_app.sandbox import DEMO_MAILBOX, ConfigError, SandboxConfig, SandboxServer, parse_fault
-from calendar_app.sandbox.demo_content import seed_demo_week
-from calendar_app.sandbox.faults import FAULT_KINDS
+from calendar_app.sandbox.config import DEMO_MAILBOX, ConfigError, SandboxConfig
+from calendar_app.sandbox.faults import FAULT_KINDS, parse_fault
 from calendar_app.store.app_paths import AppPaths
+
+if TYPE_CHECKING:
+    from calendar_app.sandbox.server import SandboxServer
 
 DEFAULT_PORT = 8443
 
@@ -50,6 +52,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: every start of the app (the window too) builds this command's parser.
+    from calendar_app.sandbox.demo_content import seed_demo_week
+    from calendar_app.sandbox.server import SandboxServer
+
     try:
         config = SandboxConfig.from_cli_values(
             host=args.host, port=args.port, users=args.user, mailboxes=args.mailbox,

@@ -9,22 +9,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Any
 
 from calendar_app.cli.errors import CliError
-from calendar_app.exchange.connection_settings import AuthType, SignInMode
 from calendar_app.logging_setup import configure_logging, register_secret
-from calendar_app.security.certificate_files import CertificateFileError, read_certificate_file
-from calendar_app.security.keystore import KeystoreError
-from calendar_app.security.secret_store import EXCHANGE_PASSWORD, SecretStore, SecretStoreError
-from calendar_app.security.security_profile import load_installed_keystore
 from calendar_app.services.account_names import mailbox_problem, user_name_problem
-from calendar_app.services.connection_test import ConnectionTestRequest, Outcome, run_connection_test
 from calendar_app.store.app_paths import AppPaths
 from calendar_app.store.errors import StoreError
 from calendar_app.store.settings_file import load_settings
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from calendar_app.security.secret_store import SecretStore
 
 
 def register(subparsers: Any) -> None:
@@ -49,6 +46,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: every start of the app (the window too) builds this command's parser, and
+    # exchangelib alone takes longer to load than the window takes to show.
+    from calendar_app.exchange.connection_settings import AuthType, SignInMode
+    from calendar_app.security.secret_store import SecretStore
+    from calendar_app.services.connection_test import ConnectionTestRequest, Outcome, run_connection_test
+
     paths = AppPaths.for_current_user()
     # Into the app's log, not onto the terminal: the steps printed below are the output.
     configure_logging(paths.log_file)
@@ -82,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _password(args: argparse.Namespace, secrets: SecretStore) -> str:
+    from calendar_app.security.secret_store import EXCHANGE_PASSWORD, SecretStoreError
+
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
@@ -99,6 +104,11 @@ def _password(args: argparse.Namespace, secrets: SecretStore) -> str:
 
 
 def _trusted(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore) -> tuple[x509.Certificate, ...]:
+    from calendar_app.security.certificate_files import CertificateFileError, read_certificate_file
+    from calendar_app.security.keystore import KeystoreError
+    from calendar_app.security.secret_store import SecretStoreError
+    from calendar_app.security.security_profile import load_installed_keystore
+
     if args.certificate is not None:
         try:
             return tuple(read_certificate_file(args.certificate)[:1])

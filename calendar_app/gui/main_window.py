@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QLocale, Qt, QTimer, QTimeZone
@@ -40,10 +41,7 @@ from calendar_app.gui.calendar import palette
 from calendar_app.gui.calendar.activity_panel import ActivityPanel
 from calendar_app.gui.calendar.appointment_model import UUID_ROLE, AppointmentRangeModel
 from calendar_app.gui.calendar.cancel_flow import CancelConfirmation, UndoBar
-from calendar_app.gui.calendar.conflict_dialog import ConflictDialog
-from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
 from calendar_app.gui.calendar.formatting import pydate, qdate
-from calendar_app.gui.calendar.month_view import MonthView
 from calendar_app.gui.calendar.navigation import ViewMode, step, title, visible_days
 from calendar_app.gui.calendar.range_loader import RangeLoader
 from calendar_app.gui.calendar.status_bar import LOCAL_ONLY_TEXT, SyncStatusWidget
@@ -54,7 +52,14 @@ from calendar_app.services.sync_status import ActivityEvent, ActivityLevel, Sync
 from calendar_app.store import StoreError
 from calendar_app.store.settings_file import Settings
 
+if TYPE_CHECKING:
+    # The editor and the conflict dialog load when first opened, not on the way to the first paint.
+    from calendar_app.gui.calendar.conflict_dialog import ConflictDialog
+    from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
+    from calendar_app.gui.calendar.month_view import MonthView
+
 PREFETCH_DELAY_MS = 60
+FIRST_PAINT_FALLBACK_MS = 1000
 OFFLINE_TEXT = "Offline: Exchange sync is not running. Your changes are kept here and sent when it runs."
 WINDOW_STYLE = """
 QMainWindow, #centralArea { background: #f6f8fa; }
@@ -124,41 +129,89 @@ class MainWindow(QMainWindow):
         self._connect_sync()
         self.set_view(ViewMode.WORK_WEEK)
         self.week_view.scroll_to_hour(7.5)
+        self._painted = False
+        self._after_paint: list[Callable[[], object]] = []
+
+    def after_first_paint(self, callback: Callable[[], object]) -> None:
+        """Run `callback` on the GUI thread once the window has been painted for the first time (at
+        the latest FIRST_PAINT_FALLBACK_MS from now, should no paint come, e.g. a minimised start)."""
+        if self._painted:
+            QTimer.singleShot(0, callback)
+            return
+        self._after_paint.append(callback)
+        QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self, self._run_after_paint)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # the next turn of the event loop: this paint is on screen by then
+            QTimer.singleShot(0, self, self._run_after_paint)
+
+    def _run_after_paint(self) -> None:
+        self._painted = True
+        callbacks, self._after_paint = self._after_paint, []
+        for callback in callbacks:
+            callback()
 
     # ------------------------------------------------------------------ construction
     def _build_views(self) -> None:
+        # The month view and the agenda are built when first shown: most starts open on a week.
         self.week_view = TimeGridView(self.model, self.zone, self.now)
-        self.month_view = MonthView(self.model, self.zone, self.now)
-        self.agenda = QTableView()
-        self.agenda.setObjectName("agenda")
-        self.agenda.setModel(self.model)
-        self.agenda.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.agenda.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.agenda.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.agenda.setShowGrid(False)
-        self.agenda.setAlternatingRowColors(True)
-        self.agenda.setWordWrap(False)
-        self.agenda.verticalHeader().hide()
-        self.agenda.verticalHeader().setDefaultSectionSize(30)
-        header = self.agenda.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(2, 240)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.agenda.doubleClicked.connect(lambda index: self.open_appointment(index.data(UUID_ROLE)))
-        self.agenda.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: self._selected(current.data(UUID_ROLE) or ""))
-        for view in (self.week_view, self.month_view):
-            view.create_requested.connect(self.new_appointment)
-            view.open_requested.connect(self.open_appointment)
-            view.selection_changed.connect(self._selected)
-            view.day_activated.connect(lambda day: (self.go_to(day), self.set_view(ViewMode.DAY)))
+        self._connect_view(self.week_view)
         self.week_view.move_requested.connect(self.move_appointment)
+        self._month_view: MonthView | None = None
+        self._agenda: QTableView | None = None
         self.stack = QStackedWidget()
-        for widget in (self.week_view, self.month_view, self.agenda):
-            self.stack.addWidget(widget)
+        self.stack.addWidget(self.week_view)
+
+    def _connect_view(self, view: TimeGridView | MonthView) -> None:
+        view.create_requested.connect(self.new_appointment)
+        view.open_requested.connect(self.open_appointment)
+        view.selection_changed.connect(self._selected)
+        view.day_activated.connect(lambda day: (self.go_to(day), self.set_view(ViewMode.DAY)))
+
+    @property
+    def month_view(self) -> MonthView:
+        if self._month_view is None:
+            from calendar_app.gui.calendar.month_view import MonthView
+
+            self._month_view = MonthView(self.model, self.zone, self.now)
+            self._month_view.selected_uuid = self.selected_uuid
+            self._connect_view(self._month_view)
+            self.stack.addWidget(self._month_view)
+        return self._month_view
+
+    @property
+    def agenda(self) -> QTableView:
+        if self._agenda is None:
+            self._agenda = agenda = QTableView()
+            agenda.setObjectName("agenda")
+            agenda.setModel(self.model)
+            agenda.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            agenda.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+            agenda.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            agenda.setShowGrid(False)
+            agenda.setAlternatingRowColors(True)
+            agenda.setWordWrap(False)
+            agenda.verticalHeader().hide()
+            agenda.verticalHeader().setDefaultSectionSize(30)
+            header = agenda.horizontalHeader()
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+            header.resizeSection(2, 240)
+            header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            agenda.doubleClicked.connect(lambda index: self.open_appointment(index.data(UUID_ROLE)))
+            agenda.selectionModel().currentRowChanged.connect(
+                lambda current, _previous: self._selected(current.data(UUID_ROLE) or ""))
+            self.stack.addWidget(agenda)
+        return self._agenda
+
+    def _views(self) -> list[TimeGridView | MonthView]:
+        """The calendar views built so far."""
+        return [self.week_view] + ([self._month_view] if self._month_view is not None else [])
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Navigation")
@@ -416,7 +469,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ selection
     def _selected(self, uuid: str) -> None:
         self.selected_uuid = uuid
-        for view in (self.week_view, self.month_view):
+        for view in self._views():
             if view.selected_uuid != uuid:
                 view.selected_uuid = uuid
                 view.update()
@@ -440,6 +493,8 @@ class MainWindow(QMainWindow):
             now = self.now().astimezone(self.zone)
             base = datetime.combine(self.anchor, time(now.hour), self.zone) + timedelta(hours=1)
             start, end = base, base + timedelta(minutes=30)
+        from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
+
         return self._open_editor(AppointmentEditor(self, start=start, end=end, all_day=all_day, zone=self.zone))
 
     def open_appointment(self, uuid: str) -> QWidget | None:
@@ -453,6 +508,8 @@ class MainWindow(QMainWindow):
         note = ""
         if stored.sync_state == "failed" and self.sync_enabled:
             note = f"Exchange did not accept the last change: {stored.last_error or 'no reason was given.'}"
+        from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
+
         return self._open_editor(AppointmentEditor(self, appointment=stored.appointment, zone=self.zone,
                                                    sync_note=note))
 
@@ -553,6 +610,8 @@ class MainWindow(QMainWindow):
         versions = self.service.conflict_versions(uuid)
         if versions is None:
             return None
+        from calendar_app.gui.calendar.conflict_dialog import ConflictDialog
+
         dialog = ConflictDialog(self, versions, self.zone)
         self.conflict_dialog = dialog
         dialog.resolved.connect(lambda appointment: self._resolve(dialog, appointment))

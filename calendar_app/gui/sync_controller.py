@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -25,14 +26,16 @@ from calendar_app.services.sync_status import (
     SyncStatus,
     SyncStatusListener,
 )
-from calendar_app.sync.report import SyncReport
+
+if TYPE_CHECKING:  # the sync package loads on the sync thread, not on the way to the first paint
+    from calendar_app.sync.report import SyncReport
 
 log = logging.getLogger(__name__)
 
 # Runs on the sync thread until `cancel` is set: push/pull in real time, waking early when
 # `local_change` is set, reporting every run. Building the session (keyring, keystore, Exchange
 # account) happens inside, off the GUI thread. May raise if the session cannot be built.
-LiveRunner = Callable[[threading.Event, threading.Event, Callable[[SyncReport], None]], None]
+LiveRunner = Callable[[threading.Event, threading.Event, Callable[["SyncReport"], None]], None]
 
 # Many changes in one run: re-reading the visible range beats one re-read per appointment.
 BULK_CHANGE_THRESHOLD = 200

@@ -39,6 +39,11 @@ sandbox's own mailboxes; MoveItem, CopyItem, FindFolder and the other operations
 as an Exchange without them would (ErrorSchemaValidation).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from calendar_app.sandbox.config import (
     DEMO_MAILBOX,
     DEMO_SERVICE_ACCOUNT,
@@ -47,10 +52,27 @@ from calendar_app.sandbox.config import (
     SandboxConfig,
     SandboxUser,
 )
-from calendar_app.sandbox.demo_content import seed_demo_week
-from calendar_app.sandbox.faults import Fault, FaultInjector, parse_fault
-from calendar_app.sandbox.mailbox_store import Mailbox, SentMessage
-from calendar_app.sandbox.server import SandboxServer, extended_property_key
+
+if TYPE_CHECKING:
+    from calendar_app.sandbox.demo_content import seed_demo_week
+    from calendar_app.sandbox.faults import Fault, FaultInjector, parse_fault
+    from calendar_app.sandbox.mailbox_store import Mailbox, SentMessage
+    from calendar_app.sandbox.server import SandboxServer, extended_property_key
+
+# The server (TLS material, NTLM, lxml) loads on first use, not with the package: the app's command
+# line reads `sandbox.faults` and `sandbox.config` for its help text on every start, the window included.
+_LAZY = {"seed_demo_week": "demo_content", "Fault": "faults", "FaultInjector": "faults", "parse_fault": "faults",
+         "Mailbox": "mailbox_store", "SentMessage": "mailbox_store", "SandboxServer": "server",
+         "extended_property_key": "server"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEMO_MAILBOX",
