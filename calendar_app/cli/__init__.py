@@ -9,26 +9,30 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from calendar_app import __version__
-from calendar_app.cli import (
-    appointments_command,
-    cert_command,
-    configure_command,
-    gui_command,
-    keystore_command,
-    paths_command,
-    sandbox_command,
-    status_command,
-    sync_command,
-    test_connection_command,
-)
+from calendar_app.cli import gui_command
 from calendar_app.cli.errors import CliError
-from calendar_app.cli.self_test_command import add_self_test_option
 
-COMMAND_MODULES = (gui_command, paths_command, sandbox_command, cert_command, keystore_command, configure_command,
-                   appointments_command, sync_command, status_command,
-                   test_connection_command)
+
+def command_modules() -> tuple[ModuleType, ...]:
+    """Every sub-command's module. Imported only when a command line is to be parsed: opening the
+    window (no arguments) skips them and their parsers, about a tenth of the window's start."""
+    from calendar_app.cli import (
+        appointments_command,
+        cert_command,
+        configure_command,
+        keystore_command,
+        paths_command,
+        sandbox_command,
+        status_command,
+        sync_command,
+        test_connection_command,
+    )
+
+    return (gui_command, paths_command, sandbox_command, cert_command, keystore_command, configure_command,
+            appointments_command, sync_command, status_command, test_connection_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,19 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="A sales team's calendar in two-way, real-time sync with Microsoft Exchange. "
         "Without a command, opens the calendar window.",
     )
+    from calendar_app.cli.self_test_command import add_self_test_option
+
     parser.add_argument("--version", action="version", version=f"calendar-app {__version__}")
     add_self_test_option(parser)
     gui_command.add_window_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in COMMAND_MODULES:
+    for module in command_modules():
         module.register(subparsers)
     parser.set_defaults(func=gui_command.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # Without arguments: the window, as a rep starts it, with nothing to parse.
+    args = (build_parser().parse_args(arguments) if arguments
+            else argparse.Namespace(func=gui_command.run, demo=False))
     try:
         return int(args.func(args) or 0)
     except CliError as error:

@@ -40,9 +40,12 @@ app = QApplication(sys.argv[:1])
 probe = FirstPaint()
 app.installEventFilter(probe)
 """
-# The `calendar-app` script imports the command line first; Qt loads when the window is asked for.
+# What `calendar-app` loads before Qt, in its order: the command line, then the composition root
+# (`gui_command.run` imports `calendar_app.app` before `run_gui` loads PySide6). The probe needs Qt
+# itself; importing these first keeps PySide's per-module import hook off them, as in a real start.
 OURS = """
 from calendar_app.cli import main
+import calendar_app.app
 """ + FIRST_PAINT_PROBE + """
 main([])
 """
