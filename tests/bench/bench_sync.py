@@ -148,7 +148,7 @@ def bench_push(server: SandboxServer, folder: Path, saves: int) -> dict[str, Any
         item.save(send_meeting_invitations=SEND_TO_NONE)
         bare.append((time.perf_counter() - began) * 1000)
     database.close()
-    result = {"ours": summary(ours), "baseline": summary(bare)}
+    result: dict[str, Any] = {"ours": summary(ours), "baseline": summary(bare)}
     result["ratio_p50"] = round(result["ours"]["p50_ms"] / result["baseline"]["p50_ms"], 2)
     result["target"] = "ratio <= 1.5"
     return result
