@@ -767,6 +767,6 @@ class MainWindow(QMainWindow):
         # A cancellation still inside its undo window was confirmed: keep the rep's decision.
         self.undo_bar.finish_now()
         self._prefetch_timer.stop()
-        self.range_loader.wait()
+        self.range_loader.stop()
         super().closeEvent(event)
 

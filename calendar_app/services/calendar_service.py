@@ -53,6 +53,10 @@ class CalendarService:
     def pending_count(self) -> int:
         return self.outbox.pending_count()
 
+    def close_connection_of_this_thread(self) -> None:
+        """For a reader thread that is ending: the store opens one connection per thread."""
+        self.database.close()
+
     # ------------------------------------------------------------------ edits
     def save(self, appointment: Appointment) -> list[str]:
         """Create or update. Returns the changed fields (all of them for a new one)."""

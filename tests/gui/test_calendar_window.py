@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -401,6 +402,36 @@ def test_a_prefetched_week_never_shows_stale_data(qtbot: QtBot, service: Calenda
     assert cached.appointment.subject == "Account review (moved to Teams)"
     window.step(1)
     assert window.model.stored(next_week.uuid).appointment.subject == "Account review (moved to Teams)"
+
+
+def open_descriptors_of(path: Path) -> int:
+    """How many file descriptors of this process point at `path`: one per open SQLite connection
+    (SQLite keeps a closed connection's descriptor for the next one while others hold locks)."""
+    count = 0
+    for descriptor in Path("/proc/self/fd").iterdir():
+        try:
+            if descriptor.readlink() == path:
+                count += 1
+        except OSError:  # closed while listing
+            continue
+    return count
+
+
+def test_paging_through_weeks_keeps_one_reader_connection(qtbot: QtBot, service: CalendarService) -> None:
+    add(service, "Account review", at(7, 10))
+    window = make_window(qtbot, service)
+    database_file = service.database.path.resolve()
+    before = open_descriptors_of(database_file)
+    for page in range(30):
+        window.range_loader.invalidate()  # as after news from sync: the neighbours are read again
+        window.step(1 if page % 2 == 0 else -1)
+        following_week = window.visible_range(window.anchor + timedelta(days=7))
+        qtbot.waitUntil(lambda following_week=following_week: window.range_loader.take(following_week) is not None,
+                        timeout=10000)
+    # this thread's connection, plus at most the reader thread's own
+    assert open_descriptors_of(database_file) <= max(before, 1) + 1
+    window.close()
+    assert "calendar-range-reader" not in {thread.name for thread in threading.enumerate()}
 
 
 def test_badges_explain_the_sync_state(qtbot: QtBot, service: CalendarService) -> None:
