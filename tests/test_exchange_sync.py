@@ -176,6 +176,23 @@ def test_throttling_and_server_errors_back_off_and_converge(sandbox: RunningSand
     assert [i.appointment.uuid for i in remote.items()] == [a.uuid]
 
 
+def test_a_503_with_retry_after_is_waited_out_as_long_as_the_server_asked(
+        sandbox: RunningSandbox, local: LocalCalendar, remote: SandboxRemote) -> None:
+    a = meeting("Front end restarting")
+    local.repo.add(a)
+    sandbox.server.faults.add("http503", value=2, operation="CreateItem", times=1)  # Retry-After: 2
+    report = local.sync()
+    assert report.retry_after_seconds == pytest.approx(2.0), report.summary()
+    assert report.retry_reason is not None
+    assert "HTTP 503" in report.retry_reason and "wait 2 s" in report.retry_reason, report.retry_reason
+    assert report.pending == 1 and remote.items() == []  # nothing was carried out
+    waited = time.monotonic()
+    report = local.sync()  # waits out the 2 s on the sync thread, then sends once
+    assert time.monotonic() - waited >= 1.9
+    assert report.converged, report.summary()
+    assert [i.appointment.uuid for i in remote.items()] == [a.uuid]
+
+
 # ---------------------------------------------------------------- invitations as Exchange counts them
 def test_invitation_counts(sandbox: RunningSandbox, local: LocalCalendar) -> None:
     a = meeting("Pricing", required_attendees=ATTENDEES, location="Room 1")

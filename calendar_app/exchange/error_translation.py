@@ -40,7 +40,7 @@ from calendar_app.domain.remote_errors import (
     Throttled,
     TransientNetwork,
 )
-from calendar_app.exchange.response_guard import UnusableAnswer
+from calendar_app.exchange.response_guard import ServerAskedToWait, UnusableAnswer
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,9 @@ def translate(error: BaseException, *, changes_server: bool) -> RemoteError:
     refusal = _pinned_trust_refusal(error)
     if refusal is not None:
         return refusal
+    for link in _links(error):
+        if isinstance(link, ServerAskedToWait):  # nothing was carried out: wait as long as it asked
+            return Throttled(str(link), back_off_seconds=link.seconds)
     bad_answer = unusable_answer_message(error)
     if bad_answer is not None:
         return _not_an_ews_answer(bad_answer, changes_server=changes_server)

@@ -10,12 +10,17 @@ any size into memory, and lxml would build a tree of it.
 
 `UnusableAnswer` derives from exchangelib's `TransportError` so that code written for transport
 failures still treats it as one; exchangelib re-raises it unchanged (it is not a connection error).
+
+The hook also reads a 503 or 429 answer's `Retry-After` (seconds or an HTTP date), which exchangelib
+ignores when it does not retry itself: `ServerAskedToWait` carries how long the server asked for.
 """
 
 from __future__ import annotations
 
 import enum
 import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import lxml.etree
@@ -53,12 +58,45 @@ class UnusableAnswer(TransportError):
         self.message = message
 
 
+class ServerAskedToWait(TransportError):
+    """The server (or its front end) answered 503 or 429 with a Retry-After: nothing was carried out."""
+
+    def __init__(self, url: str, status: int, seconds: float) -> None:
+        reason = "is unavailable (HTTP 503)" if status == 503 else "is receiving too many requests (HTTP 429)"
+        super().__init__(f"The server at {url} {reason} and asked us to wait {seconds:.0f} s before trying again.")
+        self.url = url
+        self.status = status
+        self.seconds = seconds
+
+
+def retry_after_seconds(header: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header's wait in seconds (RFC 9110: delta-seconds or an HTTP date; a date in the
+    past is 0), or None when there is no header or it cannot be read."""
+    text = (header or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
 def check_answer(response: requests.Response, *args: Any, stream: bool = False, **kwargs: Any) -> requests.Response:
     """A requests response hook. Streaming answers (GetStreamingEvents) are read by exchangelib as
     they arrive and are left alone; other answers are read here, at most MAX_ANSWER_BYTES of them."""
     if stream:
         return response
     url = _plain_url(response.url)
+    if response.status_code in (429, 503):
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if wait is not None:
+            response.close()
+            raise ServerAskedToWait(url, response.status_code, wait)
     body = _bounded_body(response, url, MAX_ANSWER_BYTES)
     if response.status_code == 200:  # errors (401, 500 with a SOAP fault, redirects) are exchangelib's
         problem = _problem_with(body, response.headers.get("Content-Type", ""), url)

@@ -9,7 +9,7 @@ stream after its first message.
 |---|---|
 | `busy[:MS]` | SOAP fault `ErrorServerBusy` (HTTP 500) with `BackOffMilliseconds` MS (default 5000) |
 | `http500` | HTTP 500 with IIS's "Server Error in '/EWS' Application." page |
-| `http503` | HTTP 503 Service Unavailable |
+| `http503[:SECONDS]` | HTTP 503 Service Unavailable, with `Retry-After: SECONDS` when given |
 | `drop-before` | the connection closes before the request is carried out: nothing changed |
 | `drop-after` | the request is carried out, then the connection closes without an answer: unknown outcome |
 | `latency:MS` | every matching answer is delayed by MS milliseconds |

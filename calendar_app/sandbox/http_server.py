@@ -206,7 +206,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         elif fault.kind == "http500":
             self._send(500, IIS_500_PAGE, "text/html")
         elif fault.kind == "http503":
-            self._send(503, IIS_503_PAGE, "text/html")
+            retry_after = {"Retry-After": str(fault.value)} if fault.value else {}
+            self._send(503, IIS_503_PAGE, "text/html", retry_after)
         else:
             self._drop()
         return True
@@ -221,8 +222,10 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         self.server.sandbox.observe("response", operation, payload)
         self._send(500, payload, "text/xml; charset=utf-8")
 
-    def _send(self, status: int, payload: bytes, content_type: str) -> None:
+    def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("X-Powered-By", "ASP.NET")
