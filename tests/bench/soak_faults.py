@@ -31,7 +31,7 @@ from calendar_app.sync.engine import SyncEngine
 from tests.support.exchange_sandbox import REP_MAILBOX, open_calendar, running_sandbox
 
 ZONE = ZoneInfo("Europe/Berlin")
-FAULTS = (("busy", 300), ("http500", 0), ("http503", 0), ("drop-before", 0), ("drop-after", 0),
+FAULTS = (("busy", 300), ("http500", 0), ("http503", 0), ("http503", 1), ("drop-before", 0), ("drop-after", 0),
           ("latency", 250))
 OPERATIONS = (None, "CreateItem", "UpdateItem", "DeleteItem", "MoveItem", "SyncFolderItems", "GetItem",
               "FindItem")
