@@ -62,6 +62,11 @@ class SecretStore:
         self._service = service
         self._backend = backend
 
+    @property
+    def service(self) -> str:
+        """The keyring service name the secrets are filed under."""
+        return self._service
+
     def backend(self) -> keyring.backend.KeyringBackend:
         backend = self._backend or keyring.get_keyring()
         if _is_insecure(backend):

@@ -31,8 +31,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from calendar_app.exchange.account_factory import AdapterFactory, close_account, make_account
 from calendar_app.exchange.connection_settings import AuthType, ConnectionSettings, SignInMode
 from calendar_app.exchange.exchange_calendar import ExchangeCalendar
@@ -41,7 +39,7 @@ from calendar_app.security.keystore import KeystoreError
 from calendar_app.security.pinned_transport import PinnedTlsAdapter
 from calendar_app.security.secret_store import EXCHANGE_PASSWORD, SERVICE_NAME, SecretStore, SecretStoreError
 from calendar_app.security.security_profile import load_installed_keystore
-from calendar_app.store.app_paths import APP_DIR_NAME, AppPaths
+from calendar_app.store.app_paths import AppPaths, user_config_dir
 from calendar_app.store.database import Database
 from calendar_app.store.errors import StoreError
 from calendar_app.store.outbox import Outbox
@@ -65,8 +63,7 @@ class SessionError(Exception):
 def secret_store_for(paths: AppPaths) -> SecretStore:
     """The default profile uses the keyring service `calendar-app`; a profile in other folders
     (XDG_CONFIG_HOME pointing elsewhere) gets its own, so profiles never share passwords."""
-    default = Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False))
-    if paths.config_dir == default:
+    if paths.config_dir == user_config_dir():
         return SecretStore()
     return SecretStore(service=f"{SERVICE_NAME} ({paths.config_dir})")
 
