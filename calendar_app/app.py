@@ -26,7 +26,7 @@ DEMO_NOTE = ("Demo: the built-in sandbox Exchange runs inside this app. Its serv
 
 
 def run_gui(*, demo: bool = False) -> int:
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
     from calendar_app.gui.app_icon import apply_desktop_identity
 
@@ -47,6 +47,8 @@ def run_gui(*, demo: bool = False) -> int:
     try:
         loaded = load_settings(paths.settings_file)
     except StoreError as error:
+        from PySide6.QtWidgets import QMessageBox  # only here: its type costs ~1 ms of every start
+
         QMessageBox.critical(None, "Calendar", str(error))
         return 1
     shell = AppShell(paths, demo=demo)
@@ -131,8 +133,6 @@ class AppShell:
         return wizard
 
     def open_calendar(self, settings: Settings, notices: list[str]) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
         from calendar_app.gui.main_window import MainWindow
 
         self.stop_sync()
@@ -143,6 +143,8 @@ class AppShell:
             if self.database is None:
                 self.database = Database.open(self.paths.database_file)
         except StoreError as error:
+            from PySide6.QtWidgets import QMessageBox
+
             QMessageBox.critical(None, "Calendar", str(error))
             return
         source = None

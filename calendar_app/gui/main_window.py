@@ -21,13 +21,11 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCalendarWidget,
     QDockWidget,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSizePolicy,
     QStackedWidget,
     QTableView,
@@ -41,20 +39,21 @@ from calendar_app.domain import Appointment, ValidationError
 from calendar_app.gui.calendar import palette
 from calendar_app.gui.calendar.activity_panel import ActivityPanel
 from calendar_app.gui.calendar.appointment_model import UUID_ROLE, AppointmentRangeModel
-from calendar_app.gui.calendar.cancel_flow import CancelConfirmation, UndoBar
 from calendar_app.gui.calendar.formatting import pydate, qdate
 from calendar_app.gui.calendar.navigation import ViewMode, step, title, visible_days
 from calendar_app.gui.calendar.range_loader import RangeLoader
 from calendar_app.gui.calendar.status_bar import LOCAL_ONLY_TEXT, SyncStatusWidget
 from calendar_app.gui.calendar.sync_bridge import SyncBridge
 from calendar_app.gui.calendar.time_grid_view import TimeGridView
+from calendar_app.gui.calendar.undo_bar import UndoBar
 from calendar_app.services.calendar_service import CalendarService
 from calendar_app.services.sync_status import ActivityEvent, ActivityLevel, SyncStatus, SyncStatusSource
 from calendar_app.store import StoreError
 from calendar_app.store.settings_file import Settings
 
 if TYPE_CHECKING:
-    # The editor and the conflict dialog load when first opened, not on the way to the first paint.
+    # The dialogs load when first opened, not on the way to the first paint.
+    from calendar_app.gui.calendar.cancel_flow import CancelConfirmation
     from calendar_app.gui.calendar.conflict_dialog import ConflictDialog
     from calendar_app.gui.calendar.editor_dialog import AppointmentEditor
     from calendar_app.gui.calendar.month_view import MonthView
@@ -585,6 +584,8 @@ class MainWindow(QMainWindow):
         stored = self.service.get(uuid)
         if stored is None:
             return None
+        from calendar_app.gui.calendar.cancel_flow import CancelConfirmation
+
         dialog = CancelConfirmation(self, stored.appointment, sync_enabled=self.sync_enabled)
         self.cancel_confirmation = dialog
 
@@ -647,6 +648,8 @@ class MainWindow(QMainWindow):
         try:
             fields = self.service.resolve_conflict(resolved)
         except (StoreError, ValidationError) as error:
+            from PySide6.QtWidgets import QMessageBox
+
             QMessageBox.warning(dialog, "Resolve conflict", f"Not saved: {error}")
             return
         dialog.accept()
@@ -732,12 +735,16 @@ class MainWindow(QMainWindow):
             self._after_local_change()
 
     def import_with_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # here: its type costs ~0.7 ms of every start
+
         name, _ = QFileDialog.getOpenFileName(self, "Import iCalendar", str(Path.home()),
                                               "iCalendar files (*.ics *.ical *.ifb);;All files (*)")
         if name:
             self.import_file(Path(name))
 
     def export_range_with_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         name, _ = QFileDialog.getSaveFileName(self, "Export visible range", str(Path.home() / "calendar.ics"),
                                               "iCalendar files (*.ics)")
         if name:
@@ -753,6 +760,8 @@ class MainWindow(QMainWindow):
         if stored is None:
             self.statusBar().showMessage("Select an appointment to export first.", 5_000)
             return
+        from PySide6.QtWidgets import QFileDialog
+
         safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in stored.appointment.subject)[:60] or "event"
         name, _ = QFileDialog.getSaveFileName(self, "Export appointment", str(Path.home() / f"{safe}.ics"),
                                               "iCalendar files (*.ics)")

@@ -10,7 +10,6 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,6 +89,8 @@ def load_settings(path: Path) -> LoadedSettings:
 def save_settings(path: Path, settings: Settings) -> None:
     """Atomic: write a temp file in the same folder, fsync, rename over the old one, fsync the
     folder. A crash at any point leaves either the old file or the new one, never a mix."""
+    import tempfile  # here, not at the top: it loads shutil and random, ~3 ms of every start that only reads
+
     document = {"version": SETTINGS_VERSION, **_to_document(settings)}
     _refuse_secrets(document)
     data = json.dumps(document, indent=2, sort_keys=True).encode("utf-8") + b"\n"

@@ -3,7 +3,6 @@ locale's first day of the week and working days."""
 
 from __future__ import annotations
 
-import calendar
 import enum
 from datetime import date, timedelta
 
@@ -51,9 +50,14 @@ def step(mode: ViewMode, anchor: date, direction: int) -> date:
     if mode == ViewMode.MONTH:
         month_index = anchor.year * 12 + anchor.month - 1 + direction
         year, month = divmod(month_index, 12)
-        last = calendar.monthrange(year, month + 1)[1]
-        return date(year, month + 1, min(anchor.day, last))
+        return date(year, month + 1, min(anchor.day, days_in_month(year, month + 1)))
     return anchor + timedelta(days=AGENDA_DAYS * direction)
+
+
+def days_in_month(year: int, month: int) -> int:
+    # Not calendar.monthrange: the calendar module loads locale, ~2 ms of every start.
+    first_of_next = date(year + month // 12, month % 12 + 1, 1)
+    return (first_of_next - timedelta(days=1)).day
 
 
 def title(mode: ViewMode, anchor: date, days: list[date], locale: QLocale) -> str:
