@@ -1,7 +1,7 @@
 """Cold start (benchmark 6), the calendar-view benchmark with peak RSS (7, 8), then one table of every
 figure in bench-results.json (the sync benchmarks write theirs first: see `make bench`).
 
-    .venv/bin/python -m tests.bench.bench_report [--starts 7] [--view-runs 40] [--json bench-results.json]
+    .venv/bin/python -m tests.bench.bench_report [--starts 21] [--view-runs 40] [--json bench-results.json]
         [--only cold-start]
 """
 
@@ -126,7 +126,7 @@ def table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--starts", type=int, default=7)
+    parser.add_argument("--starts", type=int, default=21)
     parser.add_argument("--view-runs", type=int, default=40)
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--only", choices=("cold-start",), help="run only this benchmark (the JSON file is "
