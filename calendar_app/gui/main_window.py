@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.new_button = QToolButton()
         self.new_button.setObjectName("newButton")
-        self.new_button.setText("＋ New appointment")
+        self.new_button.setText("+ New appointment")  # an ASCII plus: fonts-dejavu-core has no fullwidth one
         self.new_button.clicked.connect(self.new_appointment)
         bar.addWidget(self.new_button)
         bar.addSeparator()
